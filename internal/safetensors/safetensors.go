@@ -179,7 +179,7 @@ func Float32s(b []byte) []float32 {
 }
 
 // FromFloats encodes a float32 or float64 slice as a tensor.
-func FromFloats[T float32 | float64](name string, shape []int, x []T) Tensor {
+func FromFloats[T ~float32 | ~float64](name string, shape []int, x []T) Tensor {
 	var zero T
 	if _, is32 := any(zero).(float32); is32 {
 		b := make([]byte, 4*len(x))
@@ -196,7 +196,7 @@ func FromFloats[T float32 | float64](name string, shape []int, x []T) Tensor {
 }
 
 // ToFloats decodes an F32 or F64 tensor into T, converting if needed.
-func ToFloats[T float32 | float64](t Tensor) ([]T, error) {
+func ToFloats[T ~float32 | ~float64](t Tensor) ([]T, error) {
 	var out []T
 	switch t.DType {
 	case "F64":

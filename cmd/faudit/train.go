@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"golang.org/x/term"
+
+	"github.com/faudit/faudit"
+	"github.com/faudit/faudit/data"
+	"github.com/faudit/faudit/internal/blas"
+	"github.com/faudit/faudit/model"
+	"github.com/faudit/faudit/nn"
+	"github.com/faudit/faudit/train"
+)
+
+// trainSettings are the values the train flags write into.
+type trainSettings struct {
+	cfg          train.Config
+	act          string
+	hiddenLayers string
+	out, resume  string
+}
+
+var trainDest *trainSettings
+
+func trainFlags() *flag.FlagSet {
+	s := &trainSettings{}
+	trainDest = s
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	c := &s.cfg
+	def := model.DefaultConfig(0, 0)
+	fs.StringVar(&c.Model.Arch, "arch", "resmlp", "architecture: resmlp (pre-LN residual MLP) or mlp")
+	fs.StringVar(&c.Rule, "rule", "bp", "credit-assignment rule: "+strings.Join(train.Rules, ", "))
+	fs.StringVar(&c.Data, "data", "mnist", "data set: "+data.SpecHelp)
+	fs.IntVar(&c.TrainN, "train-n", 0, "use the first N training samples (0 = all)")
+	fs.IntVar(&c.TestN, "test-n", 0, "use the first N test samples (0 = all)")
+	fs.IntVar(&c.Model.D, "d", def.D, "resmlp: residual-stream width d")
+	fs.IntVar(&c.Model.Blocks, "blocks", def.Blocks, "resmlp: number of residual blocks L")
+	fs.IntVar(&c.Model.Hidden, "hidden", 0, "resmlp: block hidden width (0 = d)")
+	fs.BoolVar(&c.Model.TerminalLN, "terminal-ln", true, "resmlp: LayerNorm before the head")
+	fs.BoolVar(&c.Model.Residual, "residual", true, "resmlp: skip connections (false: h_{l+1} = f_l(h_l))")
+	fs.Float64Var(&c.Model.W2Std, "w2-std", def.W2Std, "resmlp: std of each block's second weight at init")
+	fs.StringVar(&s.hiddenLayers, "hidden-layers", "256,256", "mlp: comma-separated hidden widths")
+	fs.StringVar(&s.act, "act", "relu", "activation: relu or gelu")
+	fs.IntVar(&c.Epochs, "epochs", 5, "training epochs")
+	fs.IntVar(&c.Batch, "batch", 128, "batch size")
+	fs.StringVar(&c.Optimizer, "optimizer", "adamw", "adamw or sgd (with momentum)")
+	fs.Float64Var(&c.LR, "lr", 1e-3, "base learning rate")
+	fs.Float64Var(&c.WD, "wd", 0.01, "weight decay (decoupled for adamw, L2 for sgd)")
+	fs.Float64Var(&c.Momentum, "momentum", 0.9, "sgd momentum")
+	fs.StringVar(&c.Schedule, "schedule", "cosine", "learning-rate schedule: cosine (per epoch, PyTorch CosineAnnealingLR), cosine-step (per batch, to 0) or constant")
+	fs.Uint64Var(&c.Seed, "seed", 42, "random seed (weights, shuffling, synthetic data)")
+	fs.StringVar(&c.Precision, "precision", "float64", "float64 or float32 (diagnostics always use float64)")
+	fs.StringVar(&s.out, "out", "", "run directory (default runs/<arch>-<rule>-s<seed>)")
+	fs.StringVar(&s.resume, "resume", "", "continue the interrupted run in this directory (its config.json is used)")
+	return fs
+}
+
+func runTrain(ctx context.Context, fs *flag.FlagSet) error {
+	s := trainDest
+	opt := train.Options{Log: os.Stdout}
+	if term.IsTerminal(int(os.Stderr.Fd())) {
+		opt.Progress = os.Stderr
+	}
+	if s.resume != "" {
+		var others []string
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name != "resume" {
+				others = append(others, "--"+f.Name)
+			}
+		})
+		if len(others) > 0 {
+			return badInput(fmt.Errorf("--resume takes every setting from %s; drop %s", filepath.Join(s.resume, train.ConfigFile), strings.Join(others, " ")))
+		}
+		res, err := train.Resume(ctx, s.resume, opt)
+		return report(res, s.resume, err)
+	}
+	c := &s.cfg
+	c.Version, c.Backend, c.GoMaxProcs = faudit.Version, blas.Backend, runtime.GOMAXPROCS(0)
+	c.Model.Act = nn.Activation(s.act)
+	if c.Model.Hidden == 0 {
+		c.Model.Hidden = c.Model.D
+	}
+	if c.Model.Arch == "mlp" {
+		widths, err := parseWidths(s.hiddenLayers)
+		if err != nil {
+			return badInput(err)
+		}
+		c.Model.HiddenLayers = widths
+		c.Model.D, c.Model.Blocks, c.Model.Hidden, c.Model.W2Std = 0, 0, 0, 0
+		c.Model.TerminalLN, c.Model.Residual = false, false
+	}
+	opt.Out = s.out
+	if opt.Out == "" {
+		opt.Out = filepath.Join("runs", fmt.Sprintf("%s-%s-s%d", c.Model.Arch, c.Rule, c.Seed))
+	}
+	res, err := train.Start(ctx, *c, opt)
+	return report(res, opt.Out, err)
+}
+
+func report(res *train.Result, dir string, err error) error {
+	if err != nil {
+		return err
+	}
+	fmt.Printf("done: test_acc %.4f  train_loss %.4f  (%s, %s, %d epochs, %.0f samples/s) → %s\n",
+		res.TestAcc, res.TrainLoss, res.Arch, res.Rule, res.Epochs, res.SamplesPerS, dir)
+	return nil
+}
+
+func parseWidths(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("--hidden-layers %q: expected comma-separated positive widths, e.g. 256,256", s)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+type inputErr struct{ error }
+
+func (e inputErr) Unwrap() []error { return []error{e.error, train.ErrBadInput} }
+
+func badInput(err error) error { return inputErr{err} }
