@@ -1,6 +1,10 @@
 package nn
 
-import "github.com/faudit/faudit/internal/parallel"
+import (
+	"math"
+
+	"github.com/faudit/faudit/internal/parallel"
+)
 
 // Activation names an element-wise nonlinearity.
 type Activation string
@@ -33,13 +37,7 @@ func ActForward[T Float](act Activation, out, x []T) {
 func ActBackward[T Float](act Activation, dx, dout, x []T) {
 	switch act {
 	case ReLU:
-		for i, v := range x {
-			if v > 0 {
-				dx[i] = dout[i]
-			} else {
-				dx[i] = 0
-			}
-		}
+		reluBackward(dx, dout, x)
 	case GELU:
 		parallel.For(len(x), len(x)*32, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
@@ -48,6 +46,30 @@ func ActBackward[T Float](act Activation, dx, dout, x []T) {
 		})
 	default:
 		panic("nn: unknown activation " + string(act))
+	}
+}
+
+// reluBackward sets dx = dout where x > 0 and +0 elsewhere, without a
+// branch (the sign of x is a coin flip, and mispredictions cost more than the
+// arithmetic): for the bit pattern s of x read as a signed integer, x > 0
+// exactly when s > 0, and ((−s) & ^s) has its sign bit set exactly then
+// (−0.0, whose s is the minimum integer, included).
+func reluBackward[T Float](dx, dout, x []T) {
+	switch x := any(x).(type) {
+	case []float32:
+		dx, dout := any(dx).([]float32)[:len(x)], any(dout).([]float32)[:len(x)]
+		for i, v := range x {
+			s := int32(math.Float32bits(v))
+			mask := uint32(((-s) & ^s) >> 31)
+			dx[i] = math.Float32frombits(math.Float32bits(dout[i]) & mask)
+		}
+	case []float64:
+		dx, dout := any(dx).([]float64)[:len(x)], any(dout).([]float64)[:len(x)]
+		for i, v := range x {
+			s := int64(math.Float64bits(v))
+			mask := uint64(((-s) & ^s) >> 63)
+			dx[i] = math.Float64frombits(math.Float64bits(dout[i]) & mask)
+		}
 	}
 }
 

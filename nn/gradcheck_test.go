@@ -203,3 +203,22 @@ func TestCrossEntropyGradient(t *testing.T) {
 		t.Errorf("uniform logits: loss %v, want %v", got, want)
 	}
 }
+
+func TestReLUBackwardEdgeCases(t *testing.T) {
+	x := []float64{math.Copysign(0, -1), 0, 5e-324, -5e-324, 3, -3, math.Inf(1), math.Inf(-1)}
+	want := []float64{0, 0, 2, 0, 2, 0, 2, 0}
+	dout := []float64{2, 2, 2, 2, 2, 2, 2, 2}
+	dx := make([]float64, len(x))
+	ActBackward(ReLU, dx, dout, x)
+	x32, d32, dx32 := make([]float32, len(x)), make([]float32, len(x)), make([]float32, len(x))
+	for i := range x {
+		x32[i], d32[i] = float32(x[i]), 2
+	}
+	x32[2], x32[3] = math.SmallestNonzeroFloat32, -math.SmallestNonzeroFloat32
+	ActBackward(ReLU, dx32, d32, x32)
+	for i := range x {
+		if dx[i] != want[i] || float64(dx32[i]) != want[i] {
+			t.Errorf("relu'(%v)·2 = %v (float64), %v (float32); want %v", x[i], dx[i], dx32[i], want[i])
+		}
+	}
+}

@@ -7,16 +7,14 @@ type Float = blas.Float
 
 // LinearForward: out[B,O] = inp[B,I]·w[O,I]ᵀ + b[O].
 func LinearForward[T Float](out, inp, w, b []T, B, I, O int) {
-	blas.Gemm(false, true, B, O, I, 1, inp, I, w, I, 0, out, O)
 	if b == nil {
+		blas.Gemm(false, true, B, O, I, 1, inp, I, w, I, 0, out, O)
 		return
 	}
-	for r := 0; r < B; r++ {
-		row := out[r*O : r*O+O]
-		for j := range row {
-			row[j] += b[j]
-		}
+	for r := 0; r < B; r++ { // the GEMM adds onto the bias rows (beta = 1)
+		copy(out[r*O:r*O+O], b[:O])
 	}
+	blas.Gemm(false, true, B, O, I, 1, inp, I, w, I, 1, out, O)
 }
 
 // LinearBackward, given dout[B,O] and the forward input inp[B,I]:

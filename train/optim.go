@@ -42,17 +42,19 @@ func (o *AdamW[T]) Step(lr float64) {
 	bc2 := 1 - math.Pow(o.beta2, float64(o.t))
 	decay := T(1 - lr*o.wd)
 	stepSize := T(lr / bc1)
-	sqrtBC2 := T(math.Sqrt(bc2))
+	invSqrtBC2 := T(1 / math.Sqrt(bc2))
 	b1, b2, eps := T(o.beta1), T(o.beta2), T(o.eps)
 	for i, p := range o.params {
 		w, g, m, v := p.W, p.G, o.m[i], o.v[i]
 		parallel.For(len(w), len(w)*12, func(lo, hi int) {
-			for j := lo; j < hi; j++ {
+			w, g, m, v := w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi]
+			g, m, v = g[:len(w)], m[:len(w)], v[:len(w)] // one bounds check for all
+			for j := range w {
 				gj := g[j]
-				w[j] *= decay
-				m[j] = b1*m[j] + (1-b1)*gj
-				v[j] = b2*v[j] + (1-b2)*gj*gj
-				w[j] -= stepSize * m[j] / (T(math.Sqrt(float64(v[j])))/sqrtBC2 + eps)
+				mj := b1*m[j] + (1-b1)*gj
+				vj := b2*v[j] + (1-b2)*gj*gj
+				m[j], v[j] = mj, vj
+				w[j] = w[j]*decay - stepSize*mj/(T(math.Sqrt(float64(vj)))*invSqrtBC2+eps)
 			}
 		})
 	}
