@@ -161,7 +161,7 @@ func TestLoadIDXGenerated(t *testing.T) {
 func TestLoadFashionMNIST(t *testing.T) {
 	const dir = "/usr/share/datasets/fashion-mnist"
 	if _, err := os.Stat(filepath.Join(dir, "train-images-idx3-ubyte.gz")); err != nil {
-		t.Skip("Fashion-MNIST not installed (Debian package dataset-fashion-mnist)")
+		t.Fatal("Fashion-MNIST not installed: apt-get install -y dataset-fashion-mnist (.ci/run does)")
 	}
 	d, err := Load("idx:"+dir, Options{TestN: 1000})
 	if err != nil {

@@ -209,7 +209,7 @@ func TestMNISTNotFound(t *testing.T) {
 func TestMNISTFoundViaGoEnv(t *testing.T) {
 	real := goEnvModCache()
 	if real == "" || !hasMNIST(mnistDirIn(real)) {
-		t.Skip("go env GOMODCACHE does not hold GoMNIST")
+		t.Fatal("go env GOMODCACHE does not hold GoMNIST: run go mod download")
 	}
 	empty := t.TempDir()
 	t.Setenv(EnvMNISTDir, "")

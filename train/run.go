@@ -63,6 +63,9 @@ type Options struct {
 	Out      string    // run directory
 	Log      io.Writer // one line per epoch (nil: discard)
 	Progress io.Writer // progress bar within epochs, or nil
+	// AfterStep, if set, is called after every optimiser step (tests use it
+	// to kill the process mid-epoch).
+	AfterStep func(epoch, step int)
 }
 
 // ErrBadInput marks errors caused by the user's input (flags, data files, a
@@ -85,9 +88,6 @@ func Start(ctx context.Context, cfg Config, opt Options) (*Result, error) {
 	}
 	if _, err := os.Stat(filepath.Join(opt.Out, ConfigFile)); err == nil {
 		return nil, bad(fmt.Errorf("%s already holds a run; continue it with --resume %s, or choose another --out", opt.Out, opt.Out))
-	}
-	if err := os.MkdirAll(opt.Out, 0o755); err != nil {
-		return nil, bad(fmt.Errorf("--out %s: %v", opt.Out, err))
 	}
 	return run(ctx, cfg, opt, false)
 }
@@ -176,6 +176,9 @@ func (r *runner[T]) run(ctx context.Context, resume bool) (*Result, error) {
 		}
 		r.logf("resuming %s after epoch %d of %d\n", r.opt.Out, start, cfg.Epochs)
 	} else {
+		if err := os.MkdirAll(r.opt.Out, 0o755); err != nil {
+			return nil, bad(fmt.Errorf("--out %s: %v", r.opt.Out, err))
+		}
 		b, _ := json.MarshalIndent(cfg, "", "  ")
 		if err := atomicfile.WriteFile(r.path(ConfigFile), append(b, '\n')); err != nil {
 			return nil, err
@@ -232,6 +235,9 @@ func (r *runner[T]) epoch(ctx context.Context, e int) (EpochMetrics, error) {
 		lr = cfg.LRAt(e, t+s, total)
 		r.optim.Step(lr)
 		bar.add()
+		if r.opt.AfterStep != nil {
+			r.opt.AfterStep(e, s)
+		}
 	}
 	bar.finish()
 	secs := time.Since(t0).Seconds()

@@ -30,6 +30,9 @@ type trainSettings struct {
 
 var trainDest *trainSettings
 
+// afterStep is passed to every run (nil outside tests).
+var afterStep func(epoch, step int)
+
 func trainFlags() *flag.FlagSet {
 	s := &trainSettings{}
 	trainDest = s
@@ -65,7 +68,7 @@ func trainFlags() *flag.FlagSet {
 
 func runTrain(ctx context.Context, fs *flag.FlagSet) error {
 	s := trainDest
-	opt := train.Options{Log: os.Stdout}
+	opt := train.Options{Log: os.Stdout, AfterStep: afterStep}
 	if term.IsTerminal(int(os.Stderr.Fd())) {
 		opt.Progress = os.Stderr
 	}
