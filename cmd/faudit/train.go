@@ -61,7 +61,7 @@ func trainFlags() *flag.FlagSet {
 	fs.StringVar(&c.Schedule, "schedule", "cosine", "learning-rate schedule: cosine (per epoch, PyTorch CosineAnnealingLR), cosine-step (per batch, to 0) or constant")
 	fs.Uint64Var(&c.Seed, "seed", 42, "random seed (weights, shuffling, synthetic data)")
 	fs.StringVar(&c.Precision, "precision", "float64", "float64 or float32 (diagnostics always use float64)")
-	fs.StringVar(&s.out, "out", "", "run directory (default runs/<arch>-<rule>-s<seed>)")
+	fs.StringVar(&s.out, "out", "", "run directory (default: a new runs/<arch>-<rule>-s<seed>[-N])")
 	fs.StringVar(&s.resume, "resume", "", "continue the interrupted run in this directory (its config.json is used)")
 	return fs
 }
@@ -102,7 +102,7 @@ func runTrain(ctx context.Context, fs *flag.FlagSet) error {
 	}
 	opt.Out = s.out
 	if opt.Out == "" {
-		opt.Out = filepath.Join("runs", fmt.Sprintf("%s-%s-s%d", c.Model.Arch, c.Rule, c.Seed))
+		opt.Out = freshDir(filepath.Join("runs", fmt.Sprintf("%s-%s-s%d", c.Model.Arch, c.Rule, c.Seed)))
 	}
 	res, err := train.Start(ctx, *c, opt)
 	return report(res, opt.Out, err)
@@ -115,6 +115,18 @@ func report(res *train.Result, dir string, err error) error {
 	fmt.Printf("done: test_acc %.4f  train_loss %.4f  (%s, %s, %d epochs, %.0f samples/s) → %s\n",
 		res.TestAcc, res.TrainLoss, res.Arch, res.Rule, res.Epochs, res.SamplesPerS, dir)
 	return nil
+}
+
+// freshDir is base, or base-2, base-3, … : the first that does not exist, so
+// repeating a command without --out never collides with an earlier run.
+func freshDir(base string) string {
+	dir := base
+	for i := 2; ; i++ {
+		if _, err := os.Stat(dir); os.IsNotExist(err) {
+			return dir
+		}
+		dir = fmt.Sprintf("%s-%d", base, i)
+	}
 }
 
 func parseWidths(s string) ([]int, error) {
