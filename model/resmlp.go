@@ -158,7 +158,7 @@ func (m *ResMLP[T]) Loss(y []int32) float64 {
 // Backward is exact backpropagation of scale·(summed loss) (see Network).
 func (m *ResMLP[T]) Backward(y []int32, scale T) {
 	L := m.Cfg.Blocks
-	m.HeadBackward(y, scale, m.DH[L])
+	m.HeadBackward(y, scale, m.DH[L], m.HeadW.W)
 	for l := L - 1; l >= 0; l-- {
 		b := m.Blocks[l]
 		m.BlockBackward(l, m.DH[l+1], m.DH[l], b.W1.W, b.W2.W)
@@ -167,17 +167,18 @@ func (m *ResMLP[T]) Backward(y []int32, scale T) {
 }
 
 // HeadBackward: from the last Loss, the gradients of the head and terminal LN
-// and the gradient dhL[B,D] arriving at h_L, for scale·(summed loss). The
-// head and terminal LN always train on the true loss, whatever the rule.
-func (m *ResMLP[T]) HeadBackward(y []int32, scale T, dhL []T) {
+// for scale·(summed loss), and the error dhL[B,D] arriving at h_L, carried
+// back through the head by fb [C,D] (the head weight for BP). The head and
+// terminal LN always train on the true loss, whatever the rule.
+func (m *ResMLP[T]) HeadBackward(y []int32, scale T, dhL, fb []T) {
 	c := m.Cfg
 	B, D := m.B, c.D
 	nn.CrossEntropyBackward(m.dlogits, m.Probs, y, B, c.Classes, scale)
 	if !c.TerminalLN {
-		nn.LinearBackward(dhL, m.HeadW.G, m.HeadB.G, m.dlogits, m.outLN, m.HeadW.W, B, D, c.Classes)
+		nn.LinearBackward(dhL, m.HeadW.G, m.HeadB.G, m.dlogits, m.outLN, fb, B, D, c.Classes)
 		return
 	}
-	nn.LinearBackward(m.dout, m.HeadW.G, m.HeadB.G, m.dlogits, m.outLN, m.HeadW.W, B, D, c.Classes)
+	nn.LinearBackward(m.dout, m.HeadW.G, m.HeadB.G, m.dlogits, m.outLN, fb, B, D, c.Classes)
 	nn.LayerNormBackward(dhL, m.OutLNg.G, m.OutLNb.G, m.dout, m.H[c.Blocks], m.outMean, m.outRs, m.OutLNg.W, B, D)
 }
 
