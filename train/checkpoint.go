@@ -11,10 +11,20 @@ import (
 	"github.com/faudit/faudit/nn"
 )
 
+var optimPrefixes = []string{"optim.exp_avg.", "optim.exp_avg_sq.", "optim.momentum_buffer."}
+
+// tensors are the saved values: every network parameter (frozen ones
+// included), then the rule's feedback state.
+func (r *runner[T]) tensors() []*nn.Param[T] {
+	return append(r.net.Params(), r.rule.Feedback()...)
+}
+
 // CheckpointFormat names the layout of checkpoint.safetensors:
 //   - one tensor per parameter, named as in PyTorch's state_dict
 //     ("embed.weight", "blocks.0.w1.weight", …; Linear weights are [out, in]),
 //     in the run's precision (F64 or F32);
+//   - the rule's feedback matrices, "feedback.<weight name>" (fa, kp, frsf's
+//     magnitudes) or "feedback.pos.<p>" (fa-block, dfa);
 //   - the optimiser state, "optim.exp_avg.<param>" and
 //     "optim.exp_avg_sq.<param>" (AdamW) or "optim.momentum_buffer.<param>"
 //     (SGD);
@@ -25,12 +35,12 @@ const CheckpointFormat = "faudit-checkpoint-1"
 
 func (r *runner[T]) saveCheckpoint(epoch int) error {
 	var ts []safetensors.Tensor
-	for _, p := range r.net.Params() {
+	for _, p := range r.tensors() {
 		ts = append(ts, safetensors.FromFloats(p.Name, p.Shape, p.W))
 	}
 	state, step := r.optim.State()
-	for _, p := range r.net.Params() {
-		for _, prefix := range []string{"optim.exp_avg.", "optim.exp_avg_sq.", "optim.momentum_buffer."} {
+	for _, p := range r.rule.Params() {
+		for _, prefix := range optimPrefixes {
 			if buf, ok := state[prefix+p.Name]; ok {
 				ts = append(ts, safetensors.FromFloats(prefix+p.Name, p.Shape, buf))
 			}
@@ -85,7 +95,7 @@ func (r *runner[T]) loadCheckpoint() (int, error) {
 		return nil
 	}
 	state, _ := r.optim.State()
-	for _, p := range r.net.Params() {
+	for _, p := range r.tensors() {
 		if err := load(p.Name, p.W); err != nil {
 			return 0, err
 		}

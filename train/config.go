@@ -5,32 +5,37 @@ import (
 	"math"
 
 	"github.com/faudit/faudit/model"
+	"github.com/faudit/faudit/rule"
 )
 
 // Config is every setting of a run; it is saved as config.json.
 type Config struct {
-	Version   string       `json:"faudit_version"`
-	Model     model.Config `json:"model"`
-	Rule      string       `json:"rule"`
-	Data      string       `json:"data"`
-	TrainN    int          `json:"train_n"`
-	TestN     int          `json:"test_n"`
-	Epochs    int          `json:"epochs"`
-	Batch     int          `json:"batch"`
-	Optimizer string       `json:"optimizer"`
-	LR        float64      `json:"lr"`
-	WD        float64      `json:"weight_decay"`
-	Momentum  float64      `json:"momentum"`
-	Schedule  string       `json:"schedule"`
-	Seed      uint64       `json:"seed"`
-	Precision string       `json:"precision"`
+	Version string       `json:"faudit_version"`
+	Model   model.Config `json:"model"`
+	Rule    string       `json:"rule"`
+	// Feedback matrices: seed (the run seed unless --feedback-seed) and the
+	// multiplier of their documented standard deviation.
+	FeedbackSeed  uint64  `json:"feedback_seed"`
+	FeedbackScale float64 `json:"feedback_scale"`
+	// TrainBlocks: only the last k blocks learn (−1: all; 0: the
+	// frozen-blocks baseline, trained with BP whatever the rule).
+	TrainBlocks int     `json:"train_blocks"`
+	Data        string  `json:"data"`
+	TrainN      int     `json:"train_n"`
+	TestN       int     `json:"test_n"`
+	Epochs      int     `json:"epochs"`
+	Batch       int     `json:"batch"`
+	Optimizer   string  `json:"optimizer"`
+	LR          float64 `json:"lr"`
+	WD          float64 `json:"weight_decay"`
+	Momentum    float64 `json:"momentum"`
+	Schedule    string  `json:"schedule"`
+	Seed        uint64  `json:"seed"`
+	Precision   string  `json:"precision"`
 	// Machine facts that bit-identity depends on, recorded for the reader.
 	Backend    string `json:"gemm_backend"`
 	GoMaxProcs int    `json:"gomaxprocs"`
 }
-
-// Rules lists the credit-assignment rules this build can train with.
-var Rules = []string{"bp"}
 
 // Validate reports the first bad setting, naming its flag.
 func (c *Config) Validate() error {
@@ -39,13 +44,14 @@ func (c *Config) Validate() error {
 	if err := m.Validate(); err != nil {
 		return err
 	}
-	known := false
-	for _, r := range Rules {
-		known = known || r == c.Rule
+	if _, ok := rule.Descriptions[c.Rule]; !ok {
+		return fmt.Errorf("--rule %q: unknown rule; expected one of %v", c.Rule, rule.Names())
 	}
 	switch {
-	case !known:
-		return fmt.Errorf("--rule %q: unknown rule; expected one of %v", c.Rule, Rules)
+	case !(c.FeedbackScale > 0) || math.IsInf(c.FeedbackScale, 0):
+		return fmt.Errorf("--feedback-scale %v: expected a finite value > 0", c.FeedbackScale)
+	case c.TrainBlocks < -1:
+		return fmt.Errorf("--train-blocks %d: expected −1 (all) or a count ≥ 0", c.TrainBlocks)
 	case c.Epochs < 1:
 		return fmt.Errorf("--epochs %d: expected at least 1", c.Epochs)
 	case c.Batch < 1:

@@ -17,6 +17,7 @@ import (
 	"github.com/faudit/faudit/internal/atomicfile"
 	"github.com/faudit/faudit/model"
 	"github.com/faudit/faudit/nn"
+	"github.com/faudit/faudit/rule"
 )
 
 // File names inside a run directory.
@@ -122,6 +123,7 @@ type runner[T nn.Float] struct {
 	opt     Options
 	ds      *data.Dataset
 	net     model.Network[T]
+	rule    rule.Rule[T]
 	optim   Optimizer[T]
 	history []EpochMetrics
 }
@@ -161,10 +163,14 @@ func (r *runner[T]) run(ctx context.Context, resume bool) (*Result, error) {
 		return nil, bad(err)
 	}
 	r.net = net
+	r.rule, err = rule.New(cfg.Rule, net, rule.Options{FeedbackSeed: cfg.FeedbackSeed, FeedbackScale: cfg.FeedbackScale, TrainBlocks: cfg.TrainBlocks})
+	if err != nil {
+		return nil, bad(err)
+	}
 	if cfg.Optimizer == "sgd" {
-		r.optim = NewSGD(net.Params(), cfg.Momentum, cfg.WD)
+		r.optim = NewSGD(r.rule.Params(), cfg.Momentum, cfg.WD)
 	} else {
-		r.optim = NewAdamW(net.Params(), cfg.WD)
+		r.optim = NewAdamW(r.rule.Params(), cfg.WD)
 	}
 	start := 0
 	if resume {
@@ -231,7 +237,7 @@ func (r *runner[T]) epoch(ctx context.Context, e int) (EpochMetrics, error) {
 				loss, e, s, cfg.LRAt(e, t+s, total), e-1, r.opt.Out)
 		}
 		sum += loss
-		r.net.Backward(y[:n], T(1/float64(n)))
+		r.rule.Backward(y[:n], T(1/float64(n)), int64(t+s))
 		lr = cfg.LRAt(e, t+s, total)
 		r.optim.Step(lr)
 		bar.add()

@@ -20,7 +20,7 @@ func smallConfig() Config {
 	m.D, m.Hidden, m.Blocks = 32, 32, 2
 	return Config{Version: faudit.Version, Model: m, Rule: "bp", Data: "synthetic:16", TrainN: 600, TestN: 200,
 		Epochs: 2, Batch: 64, Optimizer: "adamw", LR: 1e-3, WD: 0.01, Momentum: 0.9, Schedule: "cosine",
-		Seed: 3, Precision: "float64", Backend: blas.Backend, GoMaxProcs: runtime.GOMAXPROCS(0)}
+		Seed: 3, FeedbackSeed: 3, FeedbackScale: 1, TrainBlocks: -1, Precision: "float64", Backend: blas.Backend, GoMaxProcs: runtime.GOMAXPROCS(0)}
 }
 
 // withoutTiming decodes a JSON object (or JSON lines) and drops the timing

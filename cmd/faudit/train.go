@@ -17,6 +17,7 @@ import (
 	"github.com/faudit/faudit/internal/blas"
 	"github.com/faudit/faudit/model"
 	"github.com/faudit/faudit/nn"
+	"github.com/faudit/faudit/rule"
 	"github.com/faudit/faudit/train"
 )
 
@@ -26,6 +27,7 @@ type trainSettings struct {
 	act          string
 	hiddenLayers string
 	out, resume  string
+	feedbackSeed int64
 }
 
 var trainDest *trainSettings
@@ -40,7 +42,10 @@ func trainFlags() *flag.FlagSet {
 	c := &s.cfg
 	def := model.DefaultConfig(0, 0)
 	fs.StringVar(&c.Model.Arch, "arch", "resmlp", "architecture: resmlp (pre-LN residual MLP) or mlp")
-	fs.StringVar(&c.Rule, "rule", "bp", "credit-assignment rule: "+strings.Join(train.Rules, ", "))
+	fs.StringVar(&c.Rule, "rule", "bp", "credit-assignment rule: "+strings.Join(rule.Names(), ", ")+" (see README)")
+	fs.Int64Var(&s.feedbackSeed, "feedback-seed", -1, "seed of the feedback matrices (−1: the run seed; another value re-draws them, e.g. for a fresh-B null)")
+	fs.Float64Var(&c.FeedbackScale, "feedback-scale", 1, "multiplies the standard deviation of every feedback matrix")
+	fs.IntVar(&c.TrainBlocks, "train-blocks", -1, "only the last k blocks (mlp: hidden layers) learn; −1 all; 0 the frozen-blocks baseline (trained with bp)")
 	fs.StringVar(&c.Data, "data", "mnist", "data set: "+data.SpecHelp)
 	fs.IntVar(&c.TrainN, "train-n", 0, "use the first N training samples (0 = all)")
 	fs.IntVar(&c.TestN, "test-n", 0, "use the first N test samples (0 = all)")
@@ -88,6 +93,12 @@ func runTrain(ctx context.Context, fs *flag.FlagSet) error {
 	c := &s.cfg
 	c.Version, c.Backend, c.GoMaxProcs = faudit.Version, blas.Backend, runtime.GOMAXPROCS(0)
 	c.Model.Act = nn.Activation(s.act)
+	c.FeedbackSeed = c.Seed
+	if s.feedbackSeed >= 0 {
+		c.FeedbackSeed = uint64(s.feedbackSeed)
+	} else if s.feedbackSeed != -1 {
+		return badInput(fmt.Errorf("--feedback-seed %d: expected −1 (the run seed) or a seed ≥ 0", s.feedbackSeed))
+	}
 	if c.Model.Hidden == 0 {
 		c.Model.Hidden = c.Model.D
 	}

@@ -1,0 +1,41 @@
+package rule
+
+import (
+	"math/rand/v2"
+
+	"github.com/faudit/faudit/nn"
+)
+
+// kp is Kolen-Pollack (Akrout et al. 2019): layer-wise FA whose B, stored in
+// W's shape, receives W's gradient as its own, so the optimiser gives it the
+// same update and the same weight decay as W; B − W then decays to zero and
+// the credit converges to BP's. B starts as fa's.
+type kp[T nn.Float] struct {
+	a  *arch[T]
+	fb []*nn.Param[T]
+}
+
+func newKP[T nn.Float](a *arch[T], opt Options, rng *rand.Rand) Rule[T] {
+	return &kp[T]{a, drawLinearFeedback(a, opt, rng)}
+}
+
+func (r *kp[T]) Name() string { return "kp" }
+func (r *kp[T]) Backward(y []int32, scale T, _ int64) {
+	r.a.layerwise(y, scale, func(i int) []T { return r.fb[i].W })
+	for i, l := range r.a.linears {
+		copy(r.fb[i].G, l.W.G)
+	}
+}
+func (r *kp[T]) Credit() [][]T { return r.a.credit }
+
+// Params adds the B of every trainable linear to the network's parameters.
+func (r *kp[T]) Params() []*nn.Param[T] {
+	ps := r.a.params()
+	for i, l := range r.a.linears {
+		if l.block < 0 || !r.a.frozen[l.block] {
+			ps = append(ps, r.fb[i])
+		}
+	}
+	return ps
+}
+func (r *kp[T]) Feedback() []*nn.Param[T] { return r.fb }
