@@ -92,7 +92,7 @@ type Network[T nn.Float] interface {
 // New builds and initialises a model from cfg, drawing its weights from rng
 // (in float64, then rounded to T, so float32 and float64 runs of one seed
 // start from the same weights up to rounding).
-func New[T nn.Float](cfg Config, rng *rand.Rand) (Network[T], error) {
+func New[T nn.Float](cfg Config, rng *rand.Rand) (Credited[T], error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -114,18 +114,8 @@ func (m *MLP[T]) Loss(y []int32) float64 {
 
 // Backward is exact backpropagation of scale·(summed loss).
 func (m *MLP[T]) Backward(y []int32, scale T) {
-	K := len(m.W)
-	if K == 0 {
-		return
-	}
-	m.HeadBackward(y, scale, m.DH[K-1], m.HeadW.W)
-	for k := K - 1; k >= 0; k-- {
-		var dIn []T
-		if k > 0 {
-			dIn = m.DH[k-1]
-		}
-		m.LayerBackward(k, m.DH[k], dIn, m.W[k].W)
-	}
+	slots := m.Slots()
+	m.BackwardWith(y, scale, func(i int) []T { return slots[i].W.W }, m.DH)
 }
 
 // HeadBackward: the head's gradients for scale·(summed loss) and the

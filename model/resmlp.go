@@ -157,13 +157,8 @@ func (m *ResMLP[T]) Loss(y []int32) float64 {
 
 // Backward is exact backpropagation of scale·(summed loss) (see Network).
 func (m *ResMLP[T]) Backward(y []int32, scale T) {
-	L := m.Cfg.Blocks
-	m.HeadBackward(y, scale, m.DH[L], m.HeadW.W)
-	for l := L - 1; l >= 0; l-- {
-		b := m.Blocks[l]
-		m.BlockBackward(l, m.DH[l+1], m.DH[l], b.W1.W, b.W2.W)
-	}
-	m.EmbedBackward(m.DH[0])
+	slots := m.Slots()
+	m.BackwardWith(y, scale, func(i int) []T { return slots[i].W.W }, m.DH)
 }
 
 // HeadBackward: from the last Loss, the gradients of the head and terminal LN

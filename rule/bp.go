@@ -14,7 +14,7 @@ func newBP[T nn.Float](a *arch[T], _ Options, _ *rand.Rand) Rule[T] { return &bp
 
 func (r *bp[T]) Name() string { return "bp" }
 func (r *bp[T]) Backward(y []int32, scale T, _ int64) {
-	r.a.layerwise(y, scale, func(i int) []T { return r.a.linears[i].W.W })
+	r.a.layerwise(y, scale, func(i int) []T { return r.a.slots[i].W.W })
 }
 func (r *bp[T]) Credit() [][]T            { return r.a.credit }
 func (r *bp[T]) Params() []*nn.Param[T]   { return r.a.params() }

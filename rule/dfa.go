@@ -35,7 +35,7 @@ func (r *dfa[T]) Name() string { return "dfa" }
 func (r *dfa[T]) Backward(y []int32, scale T, _ int64) {
 	a := r.a
 	a.ensure()
-	B, C := a.batch(), a.classes
+	B, C := a.net.Batch(), a.classes
 	a.outputError(y, scale)
 	for p, w := range a.widths {
 		blas.Gemm(false, false, B, w, C, 1, a.e, C, r.fb[p].W, w, 0, a.credit[p], w)

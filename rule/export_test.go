@@ -1,5 +1,7 @@
 package rule
 
+import "github.com/faudit/faudit/model"
+
 // linearsOf exposes the linears to tests of the feedback layout.
-func (r *fa[T]) linearsOf() []linear[T] { return r.a.linears }
-func (r *kp[T]) linearsOf() []linear[T] { return r.a.linears }
+func (r *fa[T]) linearsOf() []model.Slot[T] { return r.a.slots }
+func (r *kp[T]) linearsOf() []model.Slot[T] { return r.a.slots }

@@ -24,9 +24,9 @@ func newFA[T nn.Float](a *arch[T], opt Options, rng *rand.Rand) Rule[T] {
 // drawLinearFeedback draws one B per linear, named feedback.<weight name>.
 func drawLinearFeedback[T nn.Float](a *arch[T], opt Options, rng *rand.Rand) []*nn.Param[T] {
 	var fb []*nn.Param[T]
-	for _, l := range a.linears {
+	for _, l := range a.slots {
 		b := nn.NewParam[T]("feedback."+l.W.Name, l.W.Shape...)
-		draw(b, l.law, l.std*opt.FeedbackScale, rng)
+		draw(b, l.Law, l.Std*opt.FeedbackScale, rng)
 		fb = append(fb, b)
 	}
 	return fb

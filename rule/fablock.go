@@ -36,7 +36,7 @@ func (r *faBlock[T]) Backward(y []int32, scale T, _ int64) {
 	a := r.a
 	a.ensure()
 	last := len(a.widths) - 1
-	B := a.batch()
+	B := a.net.Batch()
 	// The head's backward gives the exact c_last before anything reads it.
 	c := a.credit
 	a.headOnly(y, scale, c[last])

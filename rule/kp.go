@@ -22,7 +22,7 @@ func newKP[T nn.Float](a *arch[T], opt Options, rng *rand.Rand) Rule[T] {
 func (r *kp[T]) Name() string { return "kp" }
 func (r *kp[T]) Backward(y []int32, scale T, _ int64) {
 	r.a.layerwise(y, scale, func(i int) []T { return r.fb[i].W })
-	for i, l := range r.a.linears {
+	for i, l := range r.a.slots {
 		copy(r.fb[i].G, l.W.G)
 	}
 }
@@ -31,8 +31,8 @@ func (r *kp[T]) Credit() [][]T { return r.a.credit }
 // Params adds the B of every trainable linear to the network's parameters.
 func (r *kp[T]) Params() []*nn.Param[T] {
 	ps := r.a.params()
-	for i, l := range r.a.linears {
-		if l.block < 0 || !r.a.frozen[l.block] {
+	for i, l := range r.a.slots {
+		if l.Block < 0 || !r.a.frozen[l.Block] {
 			ps = append(ps, r.fb[i])
 		}
 	}

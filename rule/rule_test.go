@@ -128,7 +128,7 @@ func TestFAWithBEqualToWIsBP(t *testing.T) {
 			wantPos, wantG := reference(net, x, y)
 			r, _ := New(rn, net, Options{FeedbackSeed: 1, TrainBlocks: -1})
 			fb := r.Feedback()
-			for i, l := range r.(interface{ linearsOf() []linear[float64] }).linearsOf() {
+			for i, l := range r.(interface{ linearsOf() []model.Slot[float64] }).linearsOf() {
 				copy(fb[i].W, l.W.W)
 			}
 			net.Forward(x, B)

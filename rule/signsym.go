@@ -29,7 +29,7 @@ type signSym[T nn.Float] struct {
 
 func newSignSym[T nn.Float](name string, a *arch[T], opt Options, rng *rand.Rand) *signSym[T] {
 	r := &signSym[T]{name: name, a: a, seed: opt.FeedbackSeed, scale: opt.FeedbackScale}
-	for _, l := range a.linears {
+	for _, l := range a.slots {
 		r.fb = append(r.fb, make([]T, len(l.W.W)))
 		if name != "usf" {
 			r.mag = append(r.mag, nn.NewParam[T]("feedback."+l.W.Name, l.W.Shape...))
@@ -52,8 +52,8 @@ func newFRSF[T nn.Float](a *arch[T], opt Options, rng *rand.Rand) Rule[T] {
 }
 
 func (r *signSym[T]) drawMagnitudes(rng *rand.Rand) {
-	for i, l := range r.a.linears {
-		sd := l.std * r.scale
+	for i, l := range r.a.slots {
+		sd := l.Std * r.scale
 		for j := range r.mag[i].W {
 			r.mag[i].W[j] = T(math.Abs(sd * rng.NormFloat64()))
 		}
@@ -66,10 +66,10 @@ func (r *signSym[T]) Backward(y []int32, scale T, step int64) {
 	if r.name == "brsf" {
 		r.drawMagnitudes(rand.New(rand.NewPCG(r.seed, 1<<32+uint64(step))))
 	}
-	for i, l := range r.a.linears {
+	for i, l := range r.a.slots {
 		w, fb := l.W.W, r.fb[i]
 		if r.name == "usf" {
-			s := T(l.std * r.scale)
+			s := T(l.Std * r.scale)
 			for j, v := range w {
 				fb[j] = sign(v) * s
 			}
