@@ -11,8 +11,9 @@ import (
 // Config describes an architecture. Zero values are not defaults: use
 // DefaultConfig and override.
 type Config struct {
-	Arch    string        `json:"arch"` // "mlp" or "resmlp"
+	Arch    string        `json:"arch"` // "mlp", "resmlp", "vit" or "cnn"
 	In      int           `json:"in"`
+	Shape   [3]int        `json:"shape"` // C, H, W of one input (set from the data)
 	Classes int           `json:"classes"`
 	Act     nn.Activation `json:"act"`
 
@@ -26,6 +27,14 @@ type Config struct {
 
 	// MLP
 	HiddenLayers []int `json:"hidden_layers,omitempty"`
+
+	// ViT (D, Blocks and TerminalLN above apply too)
+	Patch     int `json:"patch,omitempty"`
+	Heads     int `json:"heads,omitempty"`
+	MLPHidden int `json:"mlp_hidden,omitempty"`
+
+	// CNN (Residual above adds skips per stage)
+	Channels []int `json:"channels,omitempty"`
 }
 
 // DefaultConfig is the paper's primary ResMLP (d=256, L=4, hidden d, ReLU,
@@ -61,8 +70,12 @@ func (c Config) Validate() error {
 				return fmt.Errorf("--hidden-layers %v: widths must be positive", c.HiddenLayers)
 			}
 		}
+	case "vit":
+		return c.validateViT()
+	case "cnn":
+		return c.validateCNN()
 	default:
-		return fmt.Errorf("--arch %q: expected mlp or resmlp", c.Arch)
+		return fmt.Errorf("--arch %q: expected mlp, resmlp, vit or cnn", c.Arch)
 	}
 	return nil
 }
@@ -96,8 +109,13 @@ func New[T nn.Float](cfg Config, rng *rand.Rand) (Credited[T], error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if cfg.Arch == "mlp" {
+	switch cfg.Arch {
+	case "mlp":
 		return NewMLP[T](cfg, rng), nil
+	case "vit":
+		return NewViT[T](cfg, rng)
+	case "cnn":
+		return NewCNN[T](cfg, rng)
 	}
 	return NewResMLP[T](cfg, rng), nil
 }

@@ -25,6 +25,8 @@ type Credited[T nn.Float] interface {
 	BlockOutput(l int) int
 	BlockParams(l int) []*nn.Param[T]
 	PositionWidths() []int
+	// PositionLayout says how each sample's row at position p is shaped.
+	PositionLayout(p int) Layout
 	Classes() int
 	Batch() int         // rows of the last forward
 	Probabilities() []T // softmax of the last Loss, [B, C]
@@ -45,6 +47,22 @@ type Credited[T nn.Float] interface {
 	// TrainInput fills the gradients of what produces position 0 from c0
 	// (the embedding); a no-op for models where a block does.
 	TrainInput(c0 []T)
+}
+
+// Layout is the shape of one sample's state at a position: a plain vector
+// (the zero Layout), Tokens token vectors of width Width/… with token 0 the
+// CLS token (transformers), or a Channels×Height×Width feature map (CNNs).
+type Layout struct {
+	Tokens                  int `json:"tokens,omitempty"`
+	Channels, Height, Width int `json:"-"`
+}
+
+// Stateful is implemented by models with state that is saved but not
+// trained (BatchNorm's running statistics) and that behave differently in
+// training and evaluation.
+type Stateful[T nn.Float] interface {
+	Buffers() []*nn.Param[T]
+	SetTraining(training bool)
 }
 
 // uniformStd is the standard deviation of PyTorch's default Linear init,
@@ -131,3 +149,6 @@ func (m *MLP[T]) BackwardWith(y []int32, scale T, fb func(i int) []T, credit [][
 		m.LayerBackward(k, credit[k], dIn, w)
 	}
 }
+
+func (m *ResMLP[T]) PositionLayout(int) Layout { return Layout{} }
+func (m *MLP[T]) PositionLayout(int) Layout    { return Layout{} }

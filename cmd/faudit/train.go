@@ -27,6 +27,7 @@ type trainSettings struct {
 	act          string
 	hiddenLayers string
 	out, resume  string
+	channels     string
 	feedbackSeed int64
 }
 
@@ -41,7 +42,7 @@ func trainFlags() *flag.FlagSet {
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
 	c := &s.cfg
 	def := model.DefaultConfig(0, 0)
-	fs.StringVar(&c.Model.Arch, "arch", "resmlp", "architecture: resmlp (pre-LN residual MLP) or mlp")
+	fs.StringVar(&c.Model.Arch, "arch", "resmlp", "architecture: resmlp (pre-LN residual MLP), mlp, vit (ViT-Mini) or cnn (BatchNorm CNN)")
 	fs.StringVar(&c.Rule, "rule", "bp", "credit-assignment rule: "+strings.Join(rule.Names(), ", ")+" (see README)")
 	fs.Int64Var(&s.feedbackSeed, "feedback-seed", -1, "seed of the feedback matrices (−1: the run seed; another value re-draws them, e.g. for a fresh-B null)")
 	fs.Float64Var(&c.FeedbackScale, "feedback-scale", 1, "multiplies the standard deviation of every feedback matrix")
@@ -49,14 +50,18 @@ func trainFlags() *flag.FlagSet {
 	fs.StringVar(&c.Data, "data", "mnist", "data set: "+data.SpecHelp)
 	fs.IntVar(&c.TrainN, "train-n", 0, "use the first N training samples (0 = all)")
 	fs.IntVar(&c.TestN, "test-n", 0, "use the first N test samples (0 = all)")
-	fs.IntVar(&c.Model.D, "d", def.D, "resmlp: residual-stream width d")
-	fs.IntVar(&c.Model.Blocks, "blocks", def.Blocks, "resmlp: number of residual blocks L")
+	fs.IntVar(&c.Model.D, "d", 0, "resmlp, vit: residual-stream width d (0: 256 for resmlp, 128 for vit)")
+	fs.IntVar(&c.Model.Blocks, "blocks", def.Blocks, "resmlp, vit: number of residual blocks L")
 	fs.IntVar(&c.Model.Hidden, "hidden", 0, "resmlp: block hidden width (0 = d)")
-	fs.BoolVar(&c.Model.TerminalLN, "terminal-ln", true, "resmlp: LayerNorm before the head")
-	fs.BoolVar(&c.Model.Residual, "residual", true, "resmlp: skip connections (false: h_{l+1} = f_l(h_l))")
+	fs.BoolVar(&c.Model.TerminalLN, "terminal-ln", true, "resmlp, vit: LayerNorm before the head")
+	fs.BoolVar(&c.Model.Residual, "residual", true, "resmlp: skip connections (false: h_{l+1} = f_l(h_l)); cnn: identity/projection skips per stage")
+	fs.IntVar(&c.Model.Patch, "patch", 0, "vit: patch size (0: 7 on 28×28 inputs, 4 on 32×32)")
+	fs.IntVar(&c.Model.Heads, "heads", 4, "vit: attention heads")
+	fs.IntVar(&c.Model.MLPHidden, "mlp-hidden", 0, "vit: hidden width of each block's MLP (0: 2d)")
+	fs.StringVar(&s.channels, "channels", "32,64,128", "cnn: channels of the three conv stages")
 	fs.Float64Var(&c.Model.W2Std, "w2-std", def.W2Std, "resmlp: std of each block's second weight at init")
 	fs.StringVar(&s.hiddenLayers, "hidden-layers", "256,256", "mlp: comma-separated hidden widths")
-	fs.StringVar(&s.act, "act", "relu", "activation: relu or gelu")
+	fs.StringVar(&s.act, "act", "", "activation: relu or gelu (default: gelu for vit, relu otherwise)")
 	fs.IntVar(&c.Epochs, "epochs", 5, "training epochs")
 	fs.IntVar(&c.Batch, "batch", 128, "batch size")
 	fs.StringVar(&c.Optimizer, "optimizer", "adamw", "adamw or sgd (with momentum)")
@@ -92,6 +97,12 @@ func runTrain(ctx context.Context, fs *flag.FlagSet) error {
 	}
 	c := &s.cfg
 	c.Version, c.Backend, c.GoMaxProcs = faudit.Version, blas.Backend, runtime.GOMAXPROCS(0)
+	if s.act == "" {
+		s.act = "relu"
+		if c.Model.Arch == "vit" {
+			s.act = "gelu"
+		}
+	}
 	c.Model.Act = nn.Activation(s.act)
 	c.FeedbackSeed = c.Seed
 	if s.feedbackSeed >= 0 {
@@ -99,17 +110,8 @@ func runTrain(ctx context.Context, fs *flag.FlagSet) error {
 	} else if s.feedbackSeed != -1 {
 		return badInput(fmt.Errorf("--feedback-seed %d: expected −1 (the run seed) or a seed ≥ 0", s.feedbackSeed))
 	}
-	if c.Model.Hidden == 0 {
-		c.Model.Hidden = c.Model.D
-	}
-	if c.Model.Arch == "mlp" {
-		widths, err := parseWidths(s.hiddenLayers)
-		if err != nil {
-			return badInput(err)
-		}
-		c.Model.HiddenLayers = widths
-		c.Model.D, c.Model.Blocks, c.Model.Hidden, c.Model.W2Std = 0, 0, 0, 0
-		c.Model.TerminalLN, c.Model.Residual = false, false
+	if err := settleArch(&c.Model, s); err != nil {
+		return badInput(err)
 	}
 	opt.Out = s.out
 	if opt.Out == "" {
@@ -140,12 +142,59 @@ func freshDir(base string) string {
 	}
 }
 
-func parseWidths(s string) ([]int, error) {
+// settleArch resolves the arch-dependent defaults and clears the settings
+// that do not apply, so config.json records only what shaped the model.
+func settleArch(m *model.Config, s *trainSettings) error {
+	a := m.Arch
+	if m.D == 0 {
+		m.D = 256
+		if a == "vit" {
+			m.D = 128
+		}
+	}
+	if m.Hidden == 0 {
+		m.Hidden = m.D
+	}
+	if m.MLPHidden == 0 {
+		m.MLPHidden = 2 * m.D
+	}
+	if a != "mlp" {
+		m.HiddenLayers = nil
+	}
+	if a != "resmlp" {
+		m.Hidden, m.W2Std = 0, 0
+	}
+	if a != "vit" {
+		m.Patch, m.Heads, m.MLPHidden = 0, 0, 0
+	}
+	if a != "resmlp" && a != "vit" {
+		m.D, m.Blocks, m.TerminalLN = 0, 0, false
+	}
+	switch a {
+	case "mlp":
+		widths, err := parseWidths("--hidden-layers", s.hiddenLayers)
+		if err != nil {
+			return err
+		}
+		m.HiddenLayers, m.Residual = widths, false
+	case "cnn":
+		ch, err := parseWidths("--channels", s.channels)
+		if err != nil {
+			return err
+		}
+		m.Channels = ch
+	case "vit":
+		m.Residual = true
+	}
+	return nil
+}
+
+func parseWidths(flag, s string) ([]int, error) {
 	var out []int
 	for _, f := range strings.Split(s, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n <= 0 {
-			return nil, fmt.Errorf("--hidden-layers %q: expected comma-separated positive widths, e.g. 256,256", s)
+			return nil, fmt.Errorf("%s %q: expected comma-separated positive widths, e.g. 256,256", flag, s)
 		}
 		out = append(out, n)
 	}
