@@ -152,7 +152,7 @@ func (r *runner[T]) run(ctx context.Context, resume bool) (*Result, error) {
 		return nil, bad(err)
 	}
 	r.ds = ds
-	cfg.Model.In, cfg.Model.Classes = ds.Dim(), ds.Classes
+	cfg.Model.In, cfg.Model.Shape, cfg.Model.Classes = ds.Dim(), ds.Shape, ds.Classes
 	if err := cfg.Model.Validate(); err != nil {
 		return nil, bad(err)
 	}

@@ -2,8 +2,9 @@ package blas
 
 import (
 	"fmt"
-	"runtime"
 	"sync"
+
+	"github.com/faudit/faudit/internal/parallel"
 )
 
 // Float is the element type of every matrix in faudit.
@@ -23,29 +24,16 @@ func Gemm[T Float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb
 		backendGemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	// Rows [i0, i1) of C for part p; the caller runs the last part itself.
-	var wg sync.WaitGroup
-	wg.Add(parts - 1)
-	for p := 0; p < parts; p++ {
-		i0, i1 := p*m/parts, (p+1)*m/parts
-		aOff := i0 * lda
-		if tA {
-			aOff = i0
-		}
-		job := gemmJob[T]{tA, tB, i1 - i0, n, k, alpha, a[aOff:], lda, b, ldb, beta, c[i0*ldc:], ldc, &wg}
-		if p == parts-1 {
-			job.run()
-		} else {
-			submit(job)
-		}
-	}
-	wg.Wait()
+	j := getJob[T]()
+	*j = gemmJob[T]{tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, parts}
+	parallel.Run(parts, j)
+	putJob(j)
 }
 
-// splits is the number of row blocks: 1 for small products, where a goroutine
-// hand-off costs more than it saves, else GOMAXPROCS (capped by m/16).
+// splits is the number of row blocks: 1 for small products, where a hand-off
+// costs more than it saves, else GOMAXPROCS (capped by m/16).
 func splits(m, n, k int) int {
-	p := runtime.GOMAXPROCS(0)
+	p := parallel.Procs()
 	if p > m/16 {
 		p = m / 16
 	}
@@ -55,6 +43,7 @@ func splits(m, n, k int) int {
 	return p
 }
 
+// gemmJob is one split product; part p computes rows [p·m/parts, (p+1)·m/parts) of C.
 type gemmJob[T Float] struct {
 	tA, tB  bool
 	m, n, k int
@@ -66,49 +55,47 @@ type gemmJob[T Float] struct {
 	beta    T
 	c       []T
 	ldc     int
-	wg      *sync.WaitGroup
+	parts   int
 }
 
-func (j gemmJob[T]) run() {
-	backendGemm(j.tA, j.tB, j.m, j.n, j.k, j.alpha, j.a, j.lda, j.b, j.ldb, j.beta, j.c, j.ldc)
-}
-
-// A small pool of long-lived workers takes the jobs, so a split GEMM allocates
-// nothing (a job travels by value over a typed channel).
-var (
-	jobs32   = make(chan gemmJob[float32])
-	jobs64   = make(chan gemmJob[float64])
-	poolOnce sync.Once
-)
-
-func startPool() {
-	n := runtime.NumCPU()
-	if n < 2 {
-		n = 2
+func (j *gemmJob[T]) Run(p int) {
+	i0, i1 := p*j.m/j.parts, (p+1)*j.m/j.parts
+	if i0 == i1 {
+		return
 	}
-	for i := 0; i < n; i++ {
-		go func() {
-			for {
-				select {
-				case j := <-jobs32:
-					j.run()
-					j.wg.Done()
-				case j := <-jobs64:
-					j.run()
-					j.wg.Done()
-				}
-			}
-		}()
+	aOff := i0 * j.lda
+	if j.tA {
+		aOff = i0
 	}
+	backendGemm(j.tA, j.tB, i1-i0, j.n, j.k, j.alpha, j.a[aOff:], j.lda, j.b, j.ldb, j.beta, j.c[i0*j.ldc:], j.ldc)
 }
 
-func submit[T Float](j gemmJob[T]) {
-	poolOnce.Do(startPool)
-	switch j := any(j).(type) {
-	case gemmJob[float32]:
-		jobs32 <- j
-	case gemmJob[float64]:
-		jobs64 <- j
+// Jobs are recycled, so a split GEMM allocates nothing.
+var jobs32, jobs64 = sync.Pool{New: func() any { return new(gemmJob[float32]) }},
+	sync.Pool{New: func() any { return new(gemmJob[float64]) }}
+
+// jobPool is the pool for T, nil for named float types (those allocate).
+func jobPool[T Float]() *sync.Pool {
+	switch any(*new(T)).(type) {
+	case float32:
+		return &jobs32
+	case float64:
+		return &jobs64
+	}
+	return nil
+}
+
+func getJob[T Float]() *gemmJob[T] {
+	if p := jobPool[T](); p != nil {
+		return p.Get().(*gemmJob[T])
+	}
+	return new(gemmJob[T])
+}
+
+func putJob[T Float](j *gemmJob[T]) {
+	if p := jobPool[T](); p != nil {
+		j.a, j.b, j.c = nil, nil, nil
+		p.Put(j)
 	}
 }
 
