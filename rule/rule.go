@@ -38,6 +38,11 @@ type Options struct {
 	// the frozen-blocks baseline: embedding, terminal LN and head trained
 	// with BP whatever the rule.
 	TrainBlocks int
+	// LocalNorm, for the local rules (fa-block, dfa): "" trains each block
+	// on its credit as is; "rms" divides each sample's credit by its root
+	// mean square first (the paper's release code uses "rms-normalized local
+	// surrogate losses").
+	LocalNorm string
 }
 
 // constructor builds a rule over a network whose blocks are adapted by a.
@@ -85,6 +90,10 @@ func New[T nn.Float](name string, net model.Network[T], opt Options) (Rule[T], e
 	if err != nil {
 		return nil, err
 	}
+	if opt.LocalNorm != "" && opt.LocalNorm != "rms" {
+		return nil, fmt.Errorf("--local-norm %q: expected none or rms", opt.LocalNorm)
+	}
+	a.localNorm = opt.LocalNorm
 	if opt.TrainBlocks == 0 { // the frozen-blocks baseline trains with BP
 		c = newBP[T]
 	}
@@ -102,6 +111,9 @@ type arch[T nn.Float] struct {
 	credit  [][]T // c_p, sized to the last batch
 	scratch []T   // [B, width of the last position]
 	e       []T   // output error [B, C] (dfa)
+	// localNorm and its scratch: see target.
+	localNorm string
+	normed    []T
 }
 
 func adapt[T nn.Float](net model.Network[T], trainBlocks int) (*arch[T], error) {
@@ -178,10 +190,42 @@ func (a *arch[T]) headOnly(y []int32, scale T, last []T) { a.net.TrainHead(y, sc
 func (a *arch[T]) bodyLocal() {
 	for l, f := range a.frozen {
 		if !f {
-			a.net.TrainBlock(l, a.credit[a.net.BlockOutput(l)])
+			a.net.TrainBlock(l, a.target(a.net.BlockOutput(l)))
 		}
 	}
-	a.net.TrainInput(a.credit[0])
+	a.net.TrainInput(a.target(0))
+}
+
+// target is the credit a local update at position p follows: c_p itself, or
+// with LocalNorm "rms" each sample's c_p divided by its root mean square
+// (times the loss scale that c carries), so every sample pulls with equal
+// strength however well it is already classified.
+func (a *arch[T]) target(p int) []T {
+	c := a.credit[p]
+	if a.localNorm != "rms" {
+		return c
+	}
+	w := a.widths[p]
+	if cap(a.normed) < len(c) {
+		a.normed = make([]T, len(c))
+	}
+	out := a.normed[:len(c)]
+	B := len(c) / w
+	for r := 0; r < B; r++ {
+		row, dst := c[r*w:(r+1)*w], out[r*w:(r+1)*w]
+		s := 0.0
+		for _, v := range row {
+			s += float64(v) * float64(v)
+		}
+		k := 0.0
+		if s > 0 {
+			k = 1 / math.Sqrt(s/float64(w)) / float64(B)
+		}
+		for j, v := range row {
+			dst[j] = v * T(k)
+		}
+	}
+	return out
 }
 
 // outputError sets a.e = scale·(softmax − onehot(y)), the gradient of

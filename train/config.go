@@ -19,19 +19,27 @@ type Config struct {
 	FeedbackScale float64 `json:"feedback_scale"`
 	// TrainBlocks: only the last k blocks learn (−1: all; 0: the
 	// frozen-blocks baseline, trained with BP whatever the rule).
-	TrainBlocks int     `json:"train_blocks"`
-	Data        string  `json:"data"`
-	TrainN      int     `json:"train_n"`
-	TestN       int     `json:"test_n"`
-	Epochs      int     `json:"epochs"`
-	Batch       int     `json:"batch"`
-	Optimizer   string  `json:"optimizer"`
-	LR          float64 `json:"lr"`
-	WD          float64 `json:"weight_decay"`
-	Momentum    float64 `json:"momentum"`
-	Schedule    string  `json:"schedule"`
-	Seed        uint64  `json:"seed"`
-	Precision   string  `json:"precision"`
+	TrainBlocks int `json:"train_blocks"`
+	// LocalNorm: "" or "rms" (local rules; see rule.Options).
+	LocalNorm string  `json:"local_norm,omitempty"`
+	Data      string  `json:"data"`
+	TrainN    int     `json:"train_n"`
+	TestN     int     `json:"test_n"`
+	Epochs    int     `json:"epochs"`
+	Batch     int     `json:"batch"`
+	Optimizer string  `json:"optimizer"`
+	LR        float64 `json:"lr"`
+	WD        float64 `json:"weight_decay"`
+	Momentum  float64 `json:"momentum"`
+	Schedule  string  `json:"schedule"`
+	Seed      uint64  `json:"seed"`
+	Precision string  `json:"precision"`
+	// In-training audits: every AuditEvery epochs the cheap checks run on
+	// AuditN test samples and land in metrics.jsonl; StopOnFail ends the run
+	// at the first failure.
+	AuditEvery int  `json:"audit_every,omitempty"`
+	AuditN     int  `json:"audit_n,omitempty"`
+	StopOnFail bool `json:"stop_on_fail,omitempty"`
 	// Machine facts that bit-identity depends on, recorded for the reader.
 	Backend    string `json:"gemm_backend"`
 	GoMaxProcs int    `json:"gomaxprocs"`
@@ -68,6 +76,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("--schedule %q: expected cosine, cosine-step or constant", c.Schedule)
 	case c.Precision != "float64" && c.Precision != "float32":
 		return fmt.Errorf("--precision %q: expected float64 or float32", c.Precision)
+	case c.AuditEvery < 0 || c.AuditN < 0:
+		return fmt.Errorf("--audit-every %d / --audit-n %d: expected ≥ 0", c.AuditEvery, c.AuditN)
+	case c.StopOnFail && c.AuditEvery == 0:
+		return fmt.Errorf("--stop-on-fail needs --audit-every N (the checks it stops on)")
 	case c.TrainN < 0 || c.TestN < 0:
 		return fmt.Errorf("--train-n %d / --test-n %d: expected ≥ 0 (0 = all)", c.TrainN, c.TestN)
 	}

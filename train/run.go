@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/faudit/faudit/data"
@@ -37,6 +38,8 @@ type EpochMetrics struct {
 	TestAcc     float64 `json:"test_acc"`
 	Seconds     float64 `json:"seconds"`       // training time of this epoch (evaluation excluded)
 	SamplesPerS float64 `json:"samples_per_s"` // training samples per second
+	// Audit is the in-training audit of this epoch (--audit-every), if any.
+	Audit json.RawMessage `json:"audit,omitempty"`
 }
 
 // Result is result.json.
@@ -57,6 +60,8 @@ type Result struct {
 	LossReduce  string  `json:"loss_reduction"`
 	Seconds     float64 `json:"seconds"`       // training time over all epochs, this process and earlier ones
 	SamplesPerS float64 `json:"samples_per_s"` // training throughput
+	// Stopped says why a --stop-on-fail run ended early ("" if it did not).
+	Stopped string `json:"stopped,omitempty"`
 }
 
 // Options are the non-recorded knobs of a run.
@@ -67,6 +72,18 @@ type Options struct {
 	// AfterStep, if set, is called after every optimiser step (tests use it
 	// to kill the process mid-epoch).
 	AfterStep func(epoch, step int)
+	// Audit, if set, runs after every AuditEvery-th epoch on a snapshot of
+	// the run; its record goes into that epoch's metrics line, and a
+	// non-empty list of failed checks stops a StopOnFail run.
+	Audit func(snap Snapshot) (record json.RawMessage, failed []string, err error)
+}
+
+// Snapshot is a run's state after an epoch, upcast to float64.
+type Snapshot struct {
+	Config  Config
+	Epoch   int
+	Step    int64
+	Tensors map[string][]float64 // parameters, buffers and feedback by name
 }
 
 // ErrBadInput marks errors caused by the user's input (flags, data files, a
@@ -81,6 +98,10 @@ type badInput struct{ error }
 func (e badInput) Unwrap() []error { return []error{e.error, ErrBadInput} }
 
 func bad(err error) error { return badInput{err} }
+
+// BadInput marks err as caused by the user's input (errors.Is(err,
+// ErrBadInput) then holds).
+func BadInput(err error) error { return bad(err) }
 
 // Start begins a new run in opt.Out, which must not already hold one.
 func Start(ctx context.Context, cfg Config, opt Options) (*Result, error) {
@@ -163,7 +184,7 @@ func (r *runner[T]) run(ctx context.Context, resume bool) (*Result, error) {
 		return nil, bad(err)
 	}
 	r.net = net
-	r.rule, err = rule.New(cfg.Rule, net, rule.Options{FeedbackSeed: cfg.FeedbackSeed, FeedbackScale: cfg.FeedbackScale, TrainBlocks: cfg.TrainBlocks})
+	r.rule, err = rule.New(cfg.Rule, net, rule.Options{FeedbackSeed: cfg.FeedbackSeed, FeedbackScale: cfg.FeedbackScale, TrainBlocks: cfg.TrainBlocks, LocalNorm: cfg.LocalNorm})
 	if err != nil {
 		return nil, bad(err)
 	}
@@ -195,6 +216,12 @@ func (r *runner[T]) run(ctx context.Context, resume bool) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
+		var failed []string
+		if r.opt.Audit != nil && cfg.AuditEvery > 0 && e%cfg.AuditEvery == 0 {
+			if m.Audit, failed, err = r.opt.Audit(r.snapshot(e)); err != nil {
+				return nil, fmt.Errorf("audit after epoch %d: %w", e, err)
+			}
+		}
 		r.history = append(r.history, m)
 		if err := r.writeMetrics(); err != nil {
 			return nil, err
@@ -204,8 +231,14 @@ func (r *runner[T]) run(ctx context.Context, resume bool) (*Result, error) {
 		}
 		r.logf("epoch %d/%d  train_loss %.4f  test_acc %.4f  test_loss %.4f  %.1fs  %.0f samples/s\n",
 			e, cfg.Epochs, m.TrainLoss, m.TestAcc, m.TestLoss, m.Seconds, m.SamplesPerS)
+		if len(failed) > 0 {
+			r.logf("epoch %d: in-training audit failed %v\n", e, failed)
+			if cfg.StopOnFail {
+				return r.writeResult(fmt.Sprintf("FAIL(%s) at epoch %d (--stop-on-fail)", strings.Join(failed, "+"), e))
+			}
+		}
 	}
-	return r.writeResult()
+	return r.writeResult("")
 }
 
 // epoch trains one epoch and evaluates on the test split.
@@ -329,7 +362,21 @@ func (r *runner[T]) truncateMetrics(done int) error {
 	return nil
 }
 
-func (r *runner[T]) writeResult() (*Result, error) {
+// snapshot upcasts the run's saved tensors for an audit.
+func (r *runner[T]) snapshot(e int) Snapshot {
+	_, step := r.optim.State()
+	ts := map[string][]float64{}
+	for _, p := range r.tensors() {
+		v := make([]float64, len(p.W))
+		for i, x := range p.W {
+			v[i] = float64(x)
+		}
+		ts[p.Name] = v
+	}
+	return Snapshot{Config: r.cfg, Epoch: e, Step: step, Tensors: ts}
+}
+
+func (r *runner[T]) writeResult(stopped string) (*Result, error) {
 	cfg := &r.cfg
 	last := r.history[len(r.history)-1]
 	secs, n := 0.0, 0
@@ -344,7 +391,8 @@ func (r *runner[T]) writeResult() (*Result, error) {
 	res := &Result{Version: cfg.Version, Arch: cfg.Model.Arch, Rule: cfg.Rule, Data: cfg.Data, Seed: cfg.Seed,
 		Precision: cfg.Precision, Epochs: cfg.Epochs, Params: params, TrainN: r.ds.Train.N, TestN: r.ds.Test.N,
 		TestAcc: last.TestAcc, TestLoss: last.TestLoss, TrainLoss: last.TrainLoss,
-		LossReduce: "mean cross-entropy per sample", Seconds: secs, SamplesPerS: float64(n) / secs}
+		LossReduce: "mean cross-entropy per sample", Seconds: secs, SamplesPerS: float64(n) / secs, Stopped: stopped}
+	res.Epochs = len(r.history)
 	b, _ := json.MarshalIndent(res, "", "  ")
 	return res, atomicfile.WriteFile(r.path(ResultFile), append(b, '\n'))
 }

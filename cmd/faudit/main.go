@@ -19,13 +19,15 @@ import (
 // command is one subcommand: its flags and what it does with them.
 type command struct {
 	name, summary string
+	args          string // positional arguments, for the usage line ("" = none)
 	flags         func() *flag.FlagSet
 	run           func(ctx context.Context, fs *flag.FlagSet) error
 }
 
 var commands = []command{
-	{"train", "train a model with a learning rule and write a run directory", trainFlags, runTrain},
-	{"version", "print the faudit version", func() *flag.FlagSet { return flag.NewFlagSet("version", flag.ContinueOnError) },
+	{"train", "train a model with a learning rule and write a run directory", "", trainFlags, runTrain},
+	{"audit", "run the diagnostic protocol on a finished run and write audit.json and audit.md", "DIR", auditFlags, runAudit},
+	{"version", "print the faudit version", "", func() *flag.FlagSet { return flag.NewFlagSet("version", flag.ContinueOnError) },
 		func(context.Context, *flag.FlagSet) error { fmt.Println("faudit", faudit.Version); return nil }},
 }
 
@@ -51,19 +53,28 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 	fs := cmd.flags()
 	fs.SetOutput(io.Discard)
-	if err := fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintf(stdout, "usage: faudit %s [flags]\n\n%s.\n\nflags:\n", cmd.name, cmd.summary)
-			printFlags(stdout, fs)
-			return 0
+	// Flags may stand before or after the positional arguments.
+	var positional []string
+	for rest := args[1:]; ; {
+		if err := fs.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fmt.Fprintf(stdout, "usage: faudit %s [flags] %s\n\n%s.\n\nflags:\n", cmd.name, cmd.args, cmd.summary)
+				printFlags(stdout, fs)
+				return 0
+			}
+			fmt.Fprintf(stderr, "faudit %s: %v; see faudit %s --help\n", cmd.name, err, cmd.name)
+			return 2
 		}
-		fmt.Fprintf(stderr, "faudit %s: %v; see faudit %s --help\n", cmd.name, err, cmd.name)
+		if fs.NArg() == 0 {
+			break
+		}
+		positional, rest = append(positional, fs.Arg(0)), fs.Args()[1:]
+	}
+	if cmd.args == "" && len(positional) > 0 {
+		fmt.Fprintf(stderr, "faudit %s: unexpected argument %q; see faudit %s --help\n", cmd.name, positional[0], cmd.name)
 		return 2
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "faudit %s: unexpected argument %q; see faudit %s --help\n", cmd.name, fs.Arg(0), cmd.name)
-		return 2
-	}
+	fs.Parse(positional) // leave the positional arguments in fs.Args()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err := cmd.run(ctx, fs)

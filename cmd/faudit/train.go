@@ -17,6 +17,7 @@ import (
 	"github.com/faudit/faudit/internal/blas"
 	"github.com/faudit/faudit/model"
 	"github.com/faudit/faudit/nn"
+	"github.com/faudit/faudit/protocol"
 	"github.com/faudit/faudit/rule"
 	"github.com/faudit/faudit/train"
 )
@@ -28,6 +29,7 @@ type trainSettings struct {
 	hiddenLayers string
 	out, resume  string
 	channels     string
+	localNorm    string
 	feedbackSeed int64
 }
 
@@ -46,6 +48,7 @@ func trainFlags() *flag.FlagSet {
 	fs.StringVar(&c.Rule, "rule", "bp", "credit-assignment rule: "+strings.Join(rule.Names(), ", ")+" (see README)")
 	fs.Int64Var(&s.feedbackSeed, "feedback-seed", -1, "seed of the feedback matrices (−1: the run seed; another value re-draws them, e.g. for a fresh-B null)")
 	fs.Float64Var(&c.FeedbackScale, "feedback-scale", 1, "multiplies the standard deviation of every feedback matrix")
+	fs.StringVar(&s.localNorm, "local-norm", "none", "local rules (fa-block, dfa): none, or rms to divide each sample's credit by its RMS before the block update")
 	fs.IntVar(&c.TrainBlocks, "train-blocks", -1, "only the last k blocks (mlp: hidden layers) learn; −1 all; 0 the frozen-blocks baseline (trained with bp)")
 	fs.StringVar(&c.Data, "data", "mnist", "data set: "+data.SpecHelp)
 	fs.IntVar(&c.TrainN, "train-n", 0, "use the first N training samples (0 = all)")
@@ -71,6 +74,9 @@ func trainFlags() *flag.FlagSet {
 	fs.StringVar(&c.Schedule, "schedule", "cosine", "learning-rate schedule: cosine (per epoch, PyTorch CosineAnnealingLR), cosine-step (per batch, to 0) or constant")
 	fs.Uint64Var(&c.Seed, "seed", 42, "random seed (weights, shuffling, synthetic data)")
 	fs.StringVar(&c.Precision, "precision", "float64", "float64 or float32 (diagnostics always use float64)")
+	fs.IntVar(&c.AuditEvery, "audit-every", 0, "every N epochs, record the cheap protocol checks (D1, D2, M2, per-position Γ) in metrics.jsonl (0: never)")
+	fs.IntVar(&c.AuditN, "audit-n", 512, "test samples the in-training audits use")
+	fs.BoolVar(&c.StopOnFail, "stop-on-fail", false, "stop at the first failing in-training audit (needs --audit-every)")
 	fs.StringVar(&s.out, "out", "", "run directory (default: a new runs/<arch>-<rule>-s<seed>[-N])")
 	fs.StringVar(&s.resume, "resume", "", "continue the interrupted run in this directory (its config.json is used)")
 	return fs
@@ -78,7 +84,8 @@ func trainFlags() *flag.FlagSet {
 
 func runTrain(ctx context.Context, fs *flag.FlagSet) error {
 	s := trainDest
-	opt := train.Options{Log: os.Stdout, AfterStep: afterStep}
+	opt := train.Options{Log: os.Stdout, AfterStep: afterStep,
+		Audit: protocol.TrainingAudit(protocol.Options{}, protocol.DefaultThresholds())}
 	if term.IsTerminal(int(os.Stderr.Fd())) {
 		opt.Progress = os.Stderr
 	}
@@ -109,6 +116,12 @@ func runTrain(ctx context.Context, fs *flag.FlagSet) error {
 		c.FeedbackSeed = uint64(s.feedbackSeed)
 	} else if s.feedbackSeed != -1 {
 		return badInput(fmt.Errorf("--feedback-seed %d: expected −1 (the run seed) or a seed ≥ 0", s.feedbackSeed))
+	}
+	if c.AuditEvery == 0 {
+		c.AuditN = 0
+	}
+	if s.localNorm != "none" {
+		c.LocalNorm = s.localNorm
 	}
 	if err := settleArch(&c.Model, s); err != nil {
 		return badInput(err)
