@@ -159,7 +159,7 @@ func evalSet(cfg train.Config, n int) ([]float64, []int32, error) {
 // block frozen, trained with BP.
 func FrozenRecipe(cfg train.Config) train.Config {
 	f := cfg
-	f.Rule, f.TrainBlocks, f.FeedbackSeed, f.FeedbackScale = "bp", 0, cfg.Seed, 1
+	f.Rule, f.TrainBlocks, f.FeedbackSeed, f.FeedbackScale, f.LocalNorm = "bp", 0, cfg.Seed, 1, ""
 	f.AuditEvery, f.AuditN, f.StopOnFail = 0, 0, false
 	return f
 }

@@ -13,13 +13,13 @@ type Thresholds struct {
 	D2MaxRelErr  float64 `json:"d2_max_rel_err"` // largest tolerated relative error of g_L in the training precision (0.1)
 	D2Criterion  string  `json:"d2_criterion"`   // which D2 criteria decide: "both" (either fires), "paper", "precision"
 	D3MarginPP   float64 `json:"d3_margin_pp"`   // required lead over the frozen-blocks baseline, percentage points (2)
-	M2Share      float64 `json:"m2_share"`       // share of Σ|Γ_p| at one end that flags aggregation collapse (0.5)
-	M2MinGamma   float64 `json:"m2_min_gamma"`   // …when the aggregate |Γ| is at least this (0.05)
+	M2Ratio      float64 `json:"m2_ratio"`       // largest |mean Γ of the rest| / |mean Γ of an end| that flags collapse (0.25)
+	M2MinGamma   float64 `json:"m2_min_gamma"`   // an end counts only with |mean Γ| at least this (0.05)
 }
 
 // DefaultThresholds are the paper's.
 func DefaultThresholds() Thresholds {
-	return Thresholds{D1Growth: 50, D2PaperFloor: 1e-7, D2MaxRelErr: 0.1, D2Criterion: "both", D3MarginPP: 2, M2Share: 0.5, M2MinGamma: 0.05}
+	return Thresholds{D1Growth: 50, D2PaperFloor: 1e-7, D2MaxRelErr: 0.1, D2Criterion: "both", D3MarginPP: 2, M2Ratio: 0.25, M2MinGamma: 0.05}
 }
 
 // Check is one check's outcome. Margin is the distance from the threshold on
@@ -144,35 +144,58 @@ func D3(acc float64, frozen *float64, th Thresholds) Check {
 		Detail:     fmt.Sprintf("accuracy %.4f vs frozen-blocks baseline %.4f: %+.2f pp (needs ≥ %+.1f)", acc, *frozen, lead, th.D3MarginPP)}
 }
 
-// M2 flags aggregation collapse: the share s = max(|Γ_first|, |Γ_last|) /
-// Σ_p |Γ_p| of the total per-position cosine carried by one end of the
-// network. With L+1 positions of equal Γ (BP) s = 1/(L+1); when one end
-// carries everything s → 1. It fires when s ≥ the threshold, the network
-// has at least three positions, and the aggregate |Γ| is large enough to be
-// reported as alignment at all.
+// M2 flags aggregation collapse: the aggregate Γ is carried by one end of
+// the network. For each end (input, output) and each end size k = 1 …
+// ⌊(P−1)/2⌋ of the P positions, compare the mean Γ over the k end positions
+// (E) with the mean over the other P−k (R). The value is the smallest
+// |R|/|E| over every end and size with |E| ≥ m2-min-gamma: 1 when Γ is even
+// (BP), near 0 when the rest of the network has no alignment at all. It
+// fails at or below the threshold (0.25: the rest of the network carries
+// less than a quarter of the end's alignment).
 func M2(m *Measurements, th Thresholds) Check {
-	n := len(m.Layers)
-	c := Check{Threshold: th.M2Share, MarginUnit: "share", Ran: n >= 3, Pass: true}
-	if n < 3 {
-		c.Value, c.Margin, c.Detail = math.NaN(), math.NaN(), "fewer than three positions"
+	P := len(m.Layers)
+	c := Check{Threshold: th.M2Ratio, MarginUnit: "ratio", Ran: P >= 3, Pass: true, Value: math.NaN(), Margin: math.NaN()}
+	if P < 3 {
+		c.Detail = "fewer than three positions"
 		return c
 	}
-	total := 0.0
-	for _, l := range m.Layers {
-		total += math.Abs(l.CosMean)
+	gamma := make([]float64, P)
+	for p, l := range m.Layers {
+		gamma[p] = l.CosMean
 	}
-	first, last := math.Abs(m.Layers[0].CosMean), math.Abs(m.Layers[n-1].CosMean)
-	end, share := "input", first/total
-	if last > first {
-		end, share = "output", last/total
+	mean := func(v []float64) float64 { s, _ := meanStd(v); return s }
+	best, bestEnd, bestK := math.Inf(1), "", 0
+	for k := 1; k <= (P-1)/2; k++ {
+		for _, end := range []string{"input", "output"} {
+			var e, r []float64
+			if end == "input" {
+				e, r = gamma[:k], gamma[k:]
+			} else {
+				e, r = gamma[P-k:], gamma[:P-k]
+			}
+			E, R := mean(e), mean(r)
+			if math.Abs(E) < th.M2MinGamma {
+				continue
+			}
+			if ratio := math.Abs(R) / math.Abs(E); ratio < best {
+				best, bestEnd, bestK = ratio, end, k
+			}
+		}
 	}
-	if total == 0 {
-		share = 0
+	if bestEnd == "" {
+		c.Detail = fmt.Sprintf("no end carries |Γ| ≥ %.2f", th.M2MinGamma)
+		return c
 	}
-	c.Value, c.Margin = share, th.M2Share-share
-	c.Pass = !(share >= th.M2Share && math.Abs(m.Aggregate.MeanAll) >= th.M2MinGamma)
-	c.Detail = fmt.Sprintf("%.0f%% of Σ|Γ_p| sits at the %s end (position %d); aggregate Γ %.3f",
-		share*100, end, map[string]int{"input": 0, "output": n - 1}[end], m.Aggregate.MeanAll)
+	c.Value, c.Margin, c.Pass = best, best-th.M2Ratio, best > th.M2Ratio
+	where := fmt.Sprintf("position 0–%d", bestK-1)
+	if bestEnd == "output" {
+		where = fmt.Sprintf("positions %d–%d", P-bestK, P-1)
+	}
+	if bestK == 1 {
+		where = map[string]string{"input": "position 0", "output": fmt.Sprintf("position %d", P-1)}[bestEnd]
+	}
+	c.Detail = fmt.Sprintf("credit at the %s end (%s): the rest of the network has %.0f%% of its mean Γ; aggregate Γ %.3f",
+		bestEnd, where, best*100, m.Aggregate.MeanAll)
 	return c
 }
 

@@ -14,7 +14,7 @@ type EpochAudit struct {
 	D2        float64   `json:"d2_g_norm_paper"`
 	D2RelErr  float64   `json:"d2_rel_err"`
 	D2Pass    bool      `json:"d2_pass"`
-	M2        float64   `json:"m2_share"`
+	M2        float64   `json:"m2_ratio"`
 	M2Pass    bool      `json:"m2_pass"`
 	HNorm     []float64 `json:"h_norm"` // median per position
 	GNorm     []float64 `json:"g_norm"` // median per position, summed loss

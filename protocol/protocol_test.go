@@ -168,8 +168,9 @@ func TestAggregationConventions(t *testing.T) {
 	}
 	m := &Measurements{Layers: layers, Aggregate: a}
 	m2 := M2(m, DefaultThresholds())
-	if m2.Pass || math.Abs(m2.Value-0.40/0.429) > 1e-12 || !strings.Contains(m2.Detail, "input end") {
-		t.Errorf("M2 on a DFA-like profile: pass %v, share %v, %q; want a failure at the input end with share 0.932", m2.Pass, m2.Value, m2.Detail)
+	// best: input end, k = 1: |mean(0.006, −0.015, −0.004, −0.004)| / 0.40
+	if m2.Pass || math.Abs(m2.Value-0.017/4/0.40) > 1e-12 || !strings.Contains(m2.Detail, "input end") {
+		t.Errorf("M2 on a DFA-like profile: pass %v, ratio %v, %q; want a failure at the input end with ratio 0.0106", m2.Pass, m2.Value, m2.Detail)
 	}
 	// The paper's FA profile: the output end carries it.
 	m.Layers = nil
@@ -186,8 +187,17 @@ func TestAggregationConventions(t *testing.T) {
 		m.Layers = append(m.Layers, Layer{Position: p, CosMean: 1})
 	}
 	m.Aggregate = aggregate(m.Layers, 1, 1, 1)
-	if m2 := M2(m, DefaultThresholds()); !m2.Pass || m2.Value != 0.2 {
-		t.Errorf("M2 on BP: pass %v share %v; want pass with share 0.2", m2.Pass, m2.Value)
+	if m2 := M2(m, DefaultThresholds()); !m2.Pass || m2.Value != 1 {
+		t.Errorf("M2 on BP: pass %v ratio %v; want pass with ratio 1", m2.Pass, m2.Value)
+	}
+	// Credit at the first two positions (faudit's DFA on MNIST): k = 2.
+	m.Layers = nil
+	for p, c := range []float64{0.323, 0.478, 0.128, 0.023, 0.049} {
+		m.Layers = append(m.Layers, Layer{Position: p, CosMean: c})
+	}
+	m.Aggregate = aggregate(m.Layers, 0, 0, 0)
+	if m2 := M2(m, DefaultThresholds()); m2.Pass || !strings.Contains(m2.Detail, "position 0–1") {
+		t.Errorf("M2 with credit at positions 0–1: %v %q; want a failure naming positions 0–1", m2.Pass, m2.Detail)
 	}
 }
 

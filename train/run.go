@@ -90,6 +90,9 @@ type Snapshot struct {
 // run directory): the command exits with status 2 for them.
 var ErrBadInput = errors.New("bad input")
 
+// ErrDiverged is returned when the training loss becomes NaN or ±Inf.
+var ErrDiverged = errors.New("training diverged")
+
 // ErrInterrupted is returned when the context is cancelled mid-run.
 var ErrInterrupted = errors.New("interrupted")
 
@@ -266,8 +269,12 @@ func (r *runner[T]) epoch(ctx context.Context, e int) (EpochMetrics, error) {
 		loss := r.net.Loss(y[:n])
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
 			bar.finish()
-			return EpochMetrics{}, fmt.Errorf("training diverged: the loss became %v at epoch %d step %d (lr %.3g); the last good checkpoint (epoch %d) is in %s; try a smaller --lr",
-				loss, e, s, cfg.LRAt(e, t+s, total), e-1, r.opt.Out)
+			saved := fmt.Sprintf("the last good checkpoint (epoch %d) is in %s", e-1, r.opt.Out)
+			if e == 1 {
+				saved = "no epoch finished"
+			}
+			return EpochMetrics{}, fmt.Errorf("%w: the loss became %v at epoch %d step %d (lr %.3g); %s; try a smaller --lr",
+				ErrDiverged, loss, e, s, cfg.LRAt(e, t+s, total), saved)
 		}
 		sum += loss
 		r.rule.Backward(y[:n], T(1/float64(n)), int64(t+s))

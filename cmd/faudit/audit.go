@@ -36,8 +36,8 @@ func measureFlags(fs *flag.FlagSet, m *protocol.Options, th *protocol.Thresholds
 	fs.Float64Var(&th.D2MaxRelErr, "d2-max-rel-err", d.D2MaxRelErr, "D2 (precision criterion): largest tolerated relative error of g_L in the training precision")
 	fs.StringVar(&th.D2Criterion, "d2-criterion", d.D2Criterion, "D2 decides by: both (either criterion fails it), paper or precision")
 	fs.Float64Var(&th.D3MarginPP, "d3-pp", d.D3MarginPP, "D3: required lead over the frozen-blocks baseline in percentage points")
-	fs.Float64Var(&th.M2Share, "m2-share", d.M2Share, "M2: share of Σ|Γ_p| at one end that flags aggregation collapse")
-	fs.Float64Var(&th.M2MinGamma, "m2-min-gamma", d.M2MinGamma, "M2: only when the aggregate |Γ| is at least this")
+	fs.Float64Var(&th.M2Ratio, "m2-ratio", d.M2Ratio, "M2: flag aggregation collapse when the rest of the network has at most this fraction of an end's mean Γ")
+	fs.Float64Var(&th.M2MinGamma, "m2-min-gamma", d.M2MinGamma, "M2: an end counts only when its mean |Γ| is at least this")
 }
 
 func checkMeasureFlags(m protocol.Options, th protocol.Thresholds) error {

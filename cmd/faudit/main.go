@@ -26,6 +26,7 @@ type command struct {
 
 var commands = []command{
 	{"train", "train a model with a learning rule and write a run directory", "", trainFlags, runTrain},
+	{"demo", "faudit's main job: train BP, FA and DFA on MNIST, audit them, and show what the standard pair and the protocol say", "", demoFlags, runDemo},
 	{"audit", "run the diagnostic protocol on a finished run and write audit.json and audit.md", "DIR", auditFlags, runAudit},
 	{"version", "print the faudit version", "", func() *flag.FlagSet { return flag.NewFlagSet("version", flag.ContinueOnError) },
 		func(context.Context, *flag.FlagSet) error { fmt.Println("faudit", faudit.Version); return nil }},
