@@ -65,26 +65,32 @@ func (r *Report) valueText(name string, c Check) (value, threshold, margin strin
 	return fmt.Sprintf("ratio %s", f3(c.Value)), fmt.Sprintf("> %.2f", c.Threshold), fmt.Sprintf("%+.2f", c.Margin)
 }
 
+// status is PASS, or notRun / fail.
+func status(c Check, notRun, fail string) string {
+	switch {
+	case !c.Ran:
+		return notRun
+	case !c.Pass:
+		return fail
+	}
+	return "PASS"
+}
+
 // Text writes the one-screen summary.
 func (r *Report) Text(w io.Writer) {
 	fmt.Fprintf(w, "audit of %s — %s, rule %s, %s, seed %d, %s, %d epochs\n", r.Dir, r.archLabel(), r.Rule, r.Data, r.Seed, r.Precision, r.Epochs)
-	fmt.Fprintf(w, "standard pair: accuracy %.4f, Γ %+.3f (mean over positions) — on these two numbers nothing looks wrong\n",
+	fmt.Fprintf(w, "standard pair (what papers report): accuracy %.4f, Γ %+.3f (mean over positions)\n",
 		r.StandardPair.Accuracy, r.StandardPair.Gamma)
 	fmt.Fprintf(w, "protocol (%d test samples, float64 reference):\n", r.EvalN)
 	for _, k := range CheckNames {
 		c := r.Checks[k]
-		status := "PASS"
-		if !c.Ran {
-			status = "—"
-		} else if !c.Pass {
-			status = "FAIL"
-		}
+		st := status(c, "—", "FAIL")
 		v, t, m := r.valueText(k, c)
 		fired := ""
 		if c.FirstFired != nil {
 			fired = fmt.Sprintf(" (first fired at epoch %d)", *c.FirstFired)
 		}
-		fmt.Fprintf(w, "  %s %-20s %-4s  %-16s %-12s %-14s %s%s\n", k, checkTitles[k], status, v, t, m, c.Detail, fired)
+		fmt.Fprintf(w, "  %s %-22s %-4s  %-16s %-12s %-14s %s%s\n", k, checkTitles[k], st, v, t, m, c.Detail, fired)
 	}
 	fmt.Fprintf(w, "verdict: %s\n", r.Verdict)
 	r.LayerTable(w)
@@ -137,14 +143,9 @@ func (r *Report) Markdown() string {
 	fmt.Fprintf(&b, "\n## Checks\n\n| check | | value | threshold | margin | detail |\n|---|---|---|---|---|---|\n")
 	for _, k := range CheckNames {
 		c := r.Checks[k]
-		status := "PASS"
-		if !c.Ran {
-			status = "not run"
-		} else if !c.Pass {
-			status = "**FAIL**"
-		}
+		st := status(c, "not run", "**FAIL**")
 		v, t, m := r.valueText(k, c)
-		fmt.Fprintf(&b, "| %s %s | %s | %s | %s | %s | %s |\n", k, checkTitles[k], status, v, t, m, c.Detail)
+		fmt.Fprintf(&b, "| %s %s | %s | %s | %s | %s | %s |\n", k, checkTitles[k], st, v, t, m, c.Detail)
 	}
 	if d2, ok := r.Checks["D2"]; ok {
 		fmt.Fprintf(&b, "\nD2 criteria (decision: %s):\n\n", r.Thresholds.D2Criterion)
