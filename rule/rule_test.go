@@ -227,3 +227,24 @@ func TestFrozenBlocksAreLeftOutOfParams(t *testing.T) {
 		t.Errorf("kp with train-blocks 1: %d trainable tensors, want %d", got, want)
 	}
 }
+
+// brsf redraws its magnitudes from (feedback seed, step): the same step
+// gives the same credit (so a resumed run replays it), another step another.
+func TestBRSFMagnitudesFollowTheStep(t *testing.T) {
+	net := nets(t)["mlp"]()
+	x, y := batch(B, 12, 5)
+	r, _ := New("brsf", net, Options{FeedbackSeed: 4, TrainBlocks: -1})
+	credit := func(step int64) []float64 {
+		net.Forward(x, B)
+		net.Loss(y)
+		r.Backward(y, 1, step)
+		return append([]float64(nil), r.Credit()[0]...)
+	}
+	a, b, c := credit(7), credit(8), credit(7)
+	if maxRel(a, c) != 0 {
+		t.Error("brsf: the same step gave different credit")
+	}
+	if maxRel(a, b) == 0 {
+		t.Error("brsf: consecutive steps gave identical credit")
+	}
+}

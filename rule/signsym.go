@@ -25,10 +25,13 @@ type signSym[T nn.Float] struct {
 	scale float64
 	mag   []*nn.Param[T] // frsf: fixed magnitudes; brsf: this step's
 	fb    [][]T          // M∘sign(W), rebuilt every step
+	pcg   *rand.PCG      // brsf: re-seeded every step
+	rng   *rand.Rand
 }
 
 func newSignSym[T nn.Float](name string, a *arch[T], opt Options, rng *rand.Rand) *signSym[T] {
-	r := &signSym[T]{name: name, a: a, seed: opt.FeedbackSeed, scale: opt.FeedbackScale}
+	r := &signSym[T]{name: name, a: a, seed: opt.FeedbackSeed, scale: opt.FeedbackScale, pcg: rand.NewPCG(0, 0)}
+	r.rng = rand.New(r.pcg)
 	for _, l := range a.slots {
 		r.fb = append(r.fb, make([]T, len(l.W.W)))
 		if name != "usf" {
@@ -64,7 +67,8 @@ func (r *signSym[T]) Name() string { return r.name }
 
 func (r *signSym[T]) Backward(y []int32, scale T, step int64) {
 	if r.name == "brsf" {
-		r.drawMagnitudes(rand.New(rand.NewPCG(r.seed, 1<<32+uint64(step))))
+		r.pcg.Seed(r.seed, 1<<32+uint64(step))
+		r.drawMagnitudes(r.rng)
 	}
 	for i, l := range r.a.slots {
 		w, fb := l.W.W, r.fb[i]
