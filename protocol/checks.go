@@ -187,7 +187,7 @@ func M2(m *Measurements, th Thresholds) Check {
 		return c
 	}
 	c.Value, c.Margin, c.Pass = best, best-th.M2Ratio, best > th.M2Ratio
-	where := fmt.Sprintf("position 0–%d", bestK-1)
+	where := fmt.Sprintf("positions 0–%d", bestK-1)
 	if bestEnd == "output" {
 		where = fmt.Sprintf("positions %d–%d", P-bestK, P-1)
 	}
@@ -196,6 +196,10 @@ func M2(m *Measurements, th Thresholds) Check {
 	}
 	c.Detail = fmt.Sprintf("credit at the %s end (%s): the rest of the network has %.0f%% of its mean Γ; aggregate Γ %.3f",
 		bestEnd, where, best*100, m.Aggregate.MeanAll)
+	if c.Pass {
+		c.Detail = fmt.Sprintf("no collapse: even at the most concentrated end (%s, %s) the rest of the network has %.0f%% of its mean Γ",
+			bestEnd, where, best*100)
+	}
 	return c
 }
 

@@ -196,7 +196,7 @@ func TestAggregationConventions(t *testing.T) {
 		m.Layers = append(m.Layers, Layer{Position: p, CosMean: c})
 	}
 	m.Aggregate = aggregate(m.Layers, 0, 0, 0)
-	if m2 := M2(m, DefaultThresholds()); m2.Pass || !strings.Contains(m2.Detail, "position 0–1") {
+	if m2 := M2(m, DefaultThresholds()); m2.Pass || !strings.Contains(m2.Detail, "positions 0–1") {
 		t.Errorf("M2 with credit at positions 0–1: %v %q; want a failure naming positions 0–1", m2.Pass, m2.Detail)
 	}
 }

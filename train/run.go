@@ -47,6 +47,7 @@ type Result struct {
 	Version     string  `json:"faudit_version"`
 	Arch        string  `json:"arch"`
 	Rule        string  `json:"rule"`
+	TrainBlocks int     `json:"train_blocks"` // −1: all blocks learn; 0: the frozen-blocks baseline (trained with bp)
 	Data        string  `json:"data"`
 	Seed        uint64  `json:"seed"`
 	Precision   string  `json:"precision"`
@@ -395,7 +396,7 @@ func (r *runner[T]) writeResult(stopped string) (*Result, error) {
 	for _, p := range r.net.Params() {
 		params += len(p.W)
 	}
-	res := &Result{Version: cfg.Version, Arch: cfg.Model.Arch, Rule: cfg.Rule, Data: cfg.Data, Seed: cfg.Seed,
+	res := &Result{Version: cfg.Version, Arch: cfg.Model.Arch, Rule: cfg.Rule, TrainBlocks: cfg.TrainBlocks, Data: cfg.Data, Seed: cfg.Seed,
 		Precision: cfg.Precision, Epochs: cfg.Epochs, Params: params, TrainN: r.ds.Train.N, TestN: r.ds.Test.N,
 		TestAcc: last.TestAcc, TestLoss: last.TestLoss, TrainLoss: last.TrainLoss,
 		LossReduce: "mean cross-entropy per sample", Seconds: secs, SamplesPerS: float64(n) / secs, Stopped: stopped}

@@ -138,8 +138,12 @@ func report(res *train.Result, dir string, err error) error {
 	if err != nil {
 		return err
 	}
+	how := res.Rule
+	if res.TrainBlocks == 0 {
+		how = "frozen-blocks baseline, bp"
+	}
 	fmt.Printf("done: test_acc %.4f  train_loss %.4f  (%s, %s, %d epochs, %.0f samples/s) → %s\n",
-		res.TestAcc, res.TrainLoss, res.Arch, res.Rule, res.Epochs, res.SamplesPerS, dir)
+		res.TestAcc, res.TrainLoss, res.Arch, how, res.Epochs, res.SamplesPerS, dir)
 	if res.Stopped != "" {
 		fmt.Printf("stopped early: %s\n", res.Stopped)
 	}
