@@ -32,8 +32,10 @@ type AuditOptions struct {
 	// <parent of the run>/baselines/frozen-<recipe hash>. NoBaseline skips D3.
 	Baseline   string
 	NoBaseline bool
-	Log        io.Writer // progress lines (baseline training), or nil
-	Progress   io.Writer // progress bars, or nil
+	// FreshB > 0 adds the fresh-B null with that many draws.
+	FreshB   int
+	Log      io.Writer // progress lines (baseline training), or nil
+	Progress io.Writer // progress bars, or nil
 }
 
 // StandardPair is what FA papers usually report.
@@ -62,6 +64,7 @@ type Report struct {
 	Checks       map[string]Check `json:"checks"`
 	Thresholds   Thresholds       `json:"thresholds"`
 	Measurements
+	FreshB      *FreshB           `json:"fresh_b,omitempty"`
 	Conventions map[string]string `json:"conventions"`
 }
 
@@ -119,9 +122,15 @@ func Assess(run *Run, opt AuditOptions) (*Report, error) {
 		return nil, err
 	}
 	m := Measure(s, x, y, opt.Measure)
+	var null *FreshB
+	if opt.FreshB > 0 {
+		if null, err = FreshBNull(cfg, run.Tensors, run.Step, x, y, opt.FreshB, opt.Measure, m); err != nil {
+			return nil, err
+		}
+	}
 	rep := &Report{Version: faudit.Version, Dir: run.Dir, Arch: cfg.Model.Arch, Rule: cfg.Rule, Data: cfg.Data, Seed: cfg.Seed,
 		Precision: cfg.Precision, TerminalLN: cfg.Model.TerminalLN, Epochs: cfg.Epochs, Thresholds: opt.Thresholds,
-		Measurements: *m, Conventions: Conventions}
+		Measurements: *m, FreshB: null, Conventions: Conventions}
 	if run.Result != nil {
 		rep.Accuracy = run.Result.TestAcc
 	}

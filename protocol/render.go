@@ -110,6 +110,13 @@ func (r *Report) LayerTable(w io.Writer) {
 		fmt.Fprintf(w, " · stability at h%d %.3f", r.StabilityPosition, r.Stability)
 	}
 	fmt.Fprintln(w)
+	if f := r.FreshB; f != nil {
+		fmt.Fprintf(w, "  fresh-B null (%d draws): Γ train → fresh", f.N)
+		for _, l := range f.Layers {
+			fmt.Fprintf(w, " · h%d %+.3f → %+.3f ± %.3f", l.Position, l.Train, l.FreshMean, l.FreshStd)
+		}
+		fmt.Fprintln(w)
+	}
 	if len(r.WBAngles) > 0 {
 		var parts []string
 		for _, a := range r.WBAngles {
@@ -158,6 +165,12 @@ func (r *Report) Markdown() string {
 	for _, l := range r.Layers {
 		fmt.Fprintf(&b, "| h%d | %s | %s | %s | %s ± %.3f | %s | %s | %s | %s |\n", l.Position, f3(l.HNorm.Median), f3(l.GNorm.Median),
 			f3(l.GNormPaper), signed(l.CosMean), l.CosStd, signed(l.Rho), f3(l.Nudge), f3(l.NudgeBP), f3(l.G32RelErr))
+	}
+	if f := r.FreshB; f != nil {
+		fmt.Fprintf(&b, "\nFresh-B null (%d draws, feedback seeds %d…%d):\n\n| position | Γ with the training feedback | Γ with fresh feedback |\n|---|---|---|\n", f.N, f.Seeds[0], f.Seeds[len(f.Seeds)-1])
+		for _, l := range f.Layers {
+			fmt.Fprintf(&b, "| h%d | %s | %s ± %.3f |\n", l.Position, signed(l.Train), signed(l.FreshMean), l.FreshStd)
+		}
 	}
 	if len(r.WBAngles) > 0 {
 		fmt.Fprintf(&b, "\nW–B angles: ")

@@ -18,6 +18,7 @@ type auditSettings struct {
 	baseline   string
 	noBaseline bool
 	asJSON     bool
+	freshB     int
 }
 
 var auditDest *auditSettings
@@ -66,6 +67,7 @@ func auditFlags() *flag.FlagSet {
 	fs.StringVar(&s.baseline, "baseline", "", "frozen-blocks baseline run for D3 (default: train or reuse one with the identical recipe in <parent>/baselines/)")
 	fs.BoolVar(&s.noBaseline, "no-baseline", false, "skip D3 (no baseline training)")
 	fs.BoolVar(&s.asJSON, "json", false, "print audit.json instead of the summary")
+	fs.IntVar(&s.freshB, "fresh-b", 0, "also compute the fresh-B null: Γ with this many freshly drawn feedback sets (0: no)")
 	return fs
 }
 
@@ -77,7 +79,10 @@ func runAudit(ctx context.Context, fs *flag.FlagSet) error {
 	if err := checkMeasureFlags(s.m, s.th); err != nil {
 		return badInput(err)
 	}
-	opt := protocol.AuditOptions{Measure: s.m, Thresholds: s.th, Baseline: s.baseline, NoBaseline: s.noBaseline, Log: os.Stderr}
+	if s.freshB < 0 {
+		return badInput(fmt.Errorf("--fresh-b %d: expected ≥ 0", s.freshB))
+	}
+	opt := protocol.AuditOptions{Measure: s.m, Thresholds: s.th, Baseline: s.baseline, NoBaseline: s.noBaseline, FreshB: s.freshB, Log: os.Stderr}
 	if term.IsTerminal(int(os.Stderr.Fd())) {
 		opt.Progress = os.Stderr
 	}
