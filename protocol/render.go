@@ -62,6 +62,9 @@ func (r *Report) valueText(name string, c Check) (value, threshold, margin strin
 	case "D3":
 		return fmt.Sprintf("%+.2f pp", c.Value), fmt.Sprintf("≥ %+.1f pp", c.Threshold), fmt.Sprintf("%+.2f pp", c.Margin)
 	}
+	if math.IsNaN(c.Value) {
+		return "—", fmt.Sprintf("> %.2f", c.Threshold), "—"
+	}
 	return fmt.Sprintf("ratio %s", f3(c.Value)), fmt.Sprintf("> %.2f", c.Threshold), fmt.Sprintf("%+.2f", c.Margin)
 }
 
