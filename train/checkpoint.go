@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/faudit/faudit/internal/safetensors"
+	"github.com/faudit/faudit/model"
 	"github.com/faudit/faudit/nn"
 )
 
@@ -16,7 +17,11 @@ var optimPrefixes = []string{"optim.exp_avg.", "optim.exp_avg_sq.", "optim.momen
 // tensors are the saved values: every network parameter (frozen ones
 // included), then the rule's feedback state.
 func (r *runner[T]) tensors() []*nn.Param[T] {
-	return append(r.net.Params(), r.rule.Feedback()...)
+	ts := r.net.Params()
+	if st, ok := r.net.(model.Stateful[T]); ok {
+		ts = append(ts, st.Buffers()...) // BatchNorm running statistics
+	}
+	return append(ts, r.rule.Feedback()...)
 }
 
 // CheckpointFormat names the layout of checkpoint.safetensors:

@@ -253,6 +253,7 @@ func (r *runner[T]) epoch(ctx context.Context, e int) (EpochMetrics, error) {
 	x, y := make([]T, B*dim), make([]int32, B)
 	steps := cfg.StepsPerEpoch(N)
 	total, t := steps*cfg.Epochs, steps*(e-1)
+	setTraining(r.net, true)
 	bar := newProgress(r.opt.Progress, (N+B-1)/B, fmt.Sprintf("epoch %d/%d", e, cfg.Epochs))
 	t0 := time.Now()
 	sum := 0.0
@@ -304,11 +305,20 @@ func gather[T nn.Float](x []T, y []int32, s *data.Split, idx []int, dim int) {
 	}
 }
 
+// setTraining switches models with BatchNorm between batch statistics
+// (training) and running statistics (evaluation).
+func setTraining[T nn.Float](net model.Network[T], training bool) {
+	if st, ok := net.(model.Stateful[T]); ok {
+		st.SetTraining(training)
+	}
+}
+
 // EvalBatch is the batch size of evaluation passes.
 const EvalBatch = 1000
 
 // Evaluate returns the accuracy and mean cross-entropy of net on s.
 func Evaluate[T nn.Float](net model.Network[T], s *data.Split, dim int) (acc, loss float64) {
+	setTraining(net, false)
 	x, y := make([]T, EvalBatch*dim), make([]int32, EvalBatch)
 	idx := make([]int, EvalBatch)
 	correct := 0

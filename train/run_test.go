@@ -192,3 +192,39 @@ func TestCosineSchedule(t *testing.T) {
 }
 
 func abs(x float64) float64 { return max(x, -x) }
+
+// A BatchNorm CNN resumes bit-identically too: its running statistics are in
+// the checkpoint, and evaluation uses them (not the test batch's).
+func TestCNNResumeKeepsRunningStatistics(t *testing.T) {
+	cfg := smallConfig()
+	cfg.Data, cfg.TrainN, cfg.TestN, cfg.Epochs, cfg.Batch = "mnist", 600, 200, 2, 100
+	cfg.Model.Arch, cfg.Model.Channels, cfg.Model.Residual = "cnn", []int{4, 6, 8}, true
+	want := t.TempDir()
+	if _, err := Start(context.Background(), cfg, Options{Out: want}); err != nil {
+		t.Fatal(err)
+	}
+	got := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	Start(ctx, cfg, Options{Out: got, AfterStep: func(e, s int) {
+		if e == 2 && s == 2 {
+			cancel()
+		}
+	}})
+	if _, err := Resume(context.Background(), got, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	_, _, cw := readRun(t, want)
+	rg, _, cg := readRun(t, got)
+	if !bytes.Equal(cw, cg) {
+		t.Error("resumed CNN checkpoint differs from the uninterrupted one")
+	}
+	if !bytes.Contains(cw, []byte("stages.0.bn.running_mean")) {
+		t.Error("the checkpoint lacks the BatchNorm running statistics")
+	}
+	rw, _, _ := readRun(t, want)
+	a, _ := json.Marshal(withoutTiming(t, rw))
+	b, _ := json.Marshal(withoutTiming(t, rg))
+	if !bytes.Equal(a, b) {
+		t.Errorf("resumed CNN result differs:\n%s\n%s", a, b)
+	}
+}
