@@ -9,24 +9,41 @@ import (
 )
 
 // BenchmarkTrainStep times one BP training step (forward, loss, backward,
-// AdamW) of the default ResMLP (784→256, 4 blocks of hidden 256, terminal LN,
-// ReLU) at batch 128, the model of ../shared/bench/torch_resmlp_bench.py.
+// AdamW) at batch 128 on MNIST-shaped inputs for each architecture:
+//   - resmlp: 784→256, 4 blocks of hidden 256, terminal LN, ReLU — the model
+//     of ../shared/bench/torch_resmlp_bench.py;
+//   - mlp: 784→256→256→10;
+//   - vit: ViT-Mini, 7×7 patches (17 tokens), d=128, 4 blocks, 4 heads, MLP
+//     hidden 256, GELU, terminal LN;
+//   - cnn: three Conv3×3–BN–ReLU–pool stages (32, 64, 128 channels) with
+//     skips, FC 128, head.
+//
 // Reports samples/s; compare ratios within one run (the VM drifts ±20 %).
 func BenchmarkTrainStep(b *testing.B) {
-	for _, arch := range []string{"resmlp", "mlp"} {
-		b.Run(arch+"/float32", func(b *testing.B) { benchStep[float32](b, arch) })
-		b.Run(arch+"/float64", func(b *testing.B) { benchStep[float64](b, arch) })
+	for _, c := range benchConfigs() {
+		b.Run(c.Arch+"/float32", func(b *testing.B) { benchStep[float32](b, c) })
+		b.Run(c.Arch+"/float64", func(b *testing.B) { benchStep[float64](b, c) })
 	}
 }
 
-func benchStep[T nn.Float](b *testing.B, arch string) {
-	cfg := model.DefaultConfig(784, 10)
-	cfg.Arch = arch
+func benchConfigs() []model.Config {
+	base := model.DefaultConfig(784, 10)
+	base.Shape = [3]int{1, 28, 28}
+	res, mlp, vit, cnn := base, base, base, base
+	res.HiddenLayers = nil
+	mlp.Arch = "mlp"
+	vit.Arch, vit.Act, vit.D, vit.Heads, vit.MLPHidden, vit.Hidden, vit.W2Std, vit.HiddenLayers = "vit", nn.GELU, 128, 4, 256, 0, 0, nil
+	cnn.Arch, cnn.Channels, cnn.Residual, cnn.HiddenLayers = "cnn", []int{32, 64, 128}, true, nil
+	return []model.Config{res, mlp, vit, cnn}
+}
+
+func benchStep[T nn.Float](b *testing.B, cfg model.Config) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	net, err := model.New[T](cfg, rng)
 	if err != nil {
 		b.Fatal(err)
 	}
+	setTraining(net, true)
 	opt := NewAdamW(net.Params(), 0.01)
 	const B = 128
 	x, y := make([]T, B*784), make([]int32, B)
