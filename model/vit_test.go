@@ -49,7 +49,6 @@ func checkViT(t *testing.T, name string, m *ViT[float64], x []float64, y []int32
 	loss := func() float64 { m.Forward(x, B); return m.Loss(y) }
 	loss()
 	m.Backward(y, 1)
-	const h = 1e-6
 	worst := 0.0
 	grads := map[string][]float64{}
 	for _, p := range m.Params() {
@@ -57,16 +56,7 @@ func checkViT(t *testing.T, name string, m *ViT[float64], x []float64, y []int32
 	}
 	for _, p := range m.Params() {
 		ana := grads[p.Name]
-		num := make([]float64, len(p.W))
-		for i := range p.W {
-			old := p.W[i]
-			p.W[i] = old + h
-			lp := loss()
-			p.W[i] = old - h
-			lm := loss()
-			p.W[i] = old
-			num[i] = (lp - lm) / (2 * h)
-		}
+		num := centralDiff(p.W, loss)
 		if strings.HasSuffix(p.Name, "attn.k.bias") {
 			vb := grads[strings.Replace(p.Name, "attn.k.", "attn.v.", 1)]
 			ref := math.Sqrt(dotf(vb, vb))
@@ -81,31 +71,7 @@ func checkViT(t *testing.T, name string, m *ViT[float64], x []float64, y []int32
 			t.Errorf("%s %s: relative error %.3g", name, p.Name, e)
 		}
 	}
-	loss()
-	m.Backward(y, 1)
-	pg := m.PositionGrads()
-	for p := range m.Positions() {
-		ana := append([]float64(nil), pg[p]...)
-		num := make([]float64, len(ana))
-		for i := range num {
-			loss() // restore every state
-			hp := m.Positions()[p]
-			old := hp[i]
-			hp[i] = old + h
-			m.ForwardFrom(p)
-			lp := m.Loss(y)
-			hp[i] = old - h
-			m.ForwardFrom(p)
-			lm := m.Loss(y)
-			hp[i] = old
-			num[i] = (lp - lm) / (2 * h)
-		}
-		e := relErr(num, ana)
-		worst = math.Max(worst, e)
-		if !(e <= 1e-6) {
-			t.Errorf("%s position %d: relative error %.3g", name, p, e)
-		}
-	}
+	worst = math.Max(worst, checkPositions(t, name, m, x, y, B))
 	t.Logf("%s: worst relative error over %d tensors and %d positions: %.2g", name, len(m.Params()), len(m.Positions()), worst)
 }
 
