@@ -1,8 +1,7 @@
 package nn
 
 import (
-	"math"
-
+	"github.com/faudit/faudit/internal/blas"
 	"github.com/faudit/faudit/internal/parallel"
 )
 
@@ -18,9 +17,11 @@ const (
 func ActForward[T Float](act Activation, out, x []T) {
 	switch act {
 	case ReLU:
-		for i, v := range x {
-			out[i] = max(v, 0)
+		if parallel.Parts(len(x), len(x)/8, parallel.MinWork) <= 1 {
+			blas.ReLU(out, x)
+			return
 		}
+		parallel.For(len(x), len(x)/8, func(lo, hi int) { blas.ReLU(out[lo:hi], x[lo:hi]) })
 	case GELU:
 		parallel.For(len(x), len(x)*24, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
@@ -37,7 +38,11 @@ func ActForward[T Float](act Activation, out, x []T) {
 func ActBackward[T Float](act Activation, dx, dout, x []T) {
 	switch act {
 	case ReLU:
-		reluBackward(dx, dout, x)
+		if parallel.Parts(len(x), len(x)/8, parallel.MinWork) <= 1 {
+			blas.ReLUGrad(dx, dout, x)
+			return
+		}
+		parallel.For(len(x), len(x)/8, func(lo, hi int) { blas.ReLUGrad(dx[lo:hi], dout[lo:hi], x[lo:hi]) })
 	case GELU:
 		parallel.For(len(x), len(x)*32, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
@@ -46,30 +51,6 @@ func ActBackward[T Float](act Activation, dx, dout, x []T) {
 		})
 	default:
 		panic("nn: unknown activation " + string(act))
-	}
-}
-
-// reluBackward sets dx = dout where x > 0 and +0 elsewhere, without a
-// branch (the sign of x is a coin flip, and mispredictions cost more than the
-// arithmetic): for the bit pattern s of x read as a signed integer, x > 0
-// exactly when s > 0, and ((−s) & ^s) has its sign bit set exactly then
-// (−0.0, whose s is the minimum integer, included).
-func reluBackward[T Float](dx, dout, x []T) {
-	switch x := any(x).(type) {
-	case []float32:
-		dx, dout := any(dx).([]float32)[:len(x)], any(dout).([]float32)[:len(x)]
-		for i, v := range x {
-			s := int32(math.Float32bits(v))
-			mask := uint32(((-s) & ^s) >> 31)
-			dx[i] = math.Float32frombits(math.Float32bits(dout[i]) & mask)
-		}
-	case []float64:
-		dx, dout := any(dx).([]float64)[:len(x)], any(dout).([]float64)[:len(x)]
-		for i, v := range x {
-			s := int64(math.Float64bits(v))
-			mask := uint64(((-s) & ^s) >> 63)
-			dx[i] = math.Float64frombits(math.Float64bits(dout[i]) & mask)
-		}
 	}
 }
 

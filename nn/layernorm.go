@@ -1,8 +1,7 @@
 package nn
 
 import (
-	"math"
-
+	"github.com/faudit/faudit/internal/blas"
 	"github.com/faudit/faudit/internal/parallel"
 )
 
@@ -11,71 +10,79 @@ const LNEps = 1e-5
 
 // LayerNormForward normalises each row of x[B,D] and applies the affine map:
 // out[B,D] = (x − mean)·rstd·g[D] + b[D]; it saves mean[B] and rstd[B] for the
-// backward pass. Statistics are accumulated in float64 (two passes).
+// backward pass. Statistics are accumulated in float64 (two passes, each sum
+// in eight interleaved partial sums: blas.LayerNormRows). Rows are split over
+// goroutines.
 func LayerNormForward[T Float](out, mean, rstd, x, g, b []T, B, D int) {
-	parallel.For(B, B*D*4, func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			xr, or := x[r*D:r*D+D], out[r*D:r*D+D]
-			s := 0.0
-			for _, v := range xr {
-				s += float64(v)
-			}
-			m := s / float64(D)
-			v := 0.0
-			for _, xv := range xr {
-				d := float64(xv) - m
-				v += d * d
-			}
-			rs := 1 / math.Sqrt(v/float64(D)+LNEps)
-			mean[r], rstd[r] = T(m), T(rs)
-			mt, rt := T(m), T(rs)
-			for j, xv := range xr {
-				or[j] = (xv-mt)*rt*g[j] + b[j]
-			}
-		}
-	})
+	parts := parallel.Parts(B, B*D, parallel.MinWork)
+	if parts <= 1 {
+		blas.LayerNormRows(out[:B*D], mean[:B], rstd[:B], x[:B*D], g, b, D, LNEps)
+		return
+	}
+	j := getJob[T, layerNormForwardJob[T]](&layerNormForwardJobs)
+	*j = layerNormForwardJob[T]{out, mean, rstd, x, g, b, B, D, parts}
+	parallel.Run(parts, j)
+	putJob[T](&layerNormForwardJobs, j)
+}
+
+type layerNormForwardJob[T Float] struct {
+	out, mean, rstd, x, g, b []T
+	B, D, parts              int
+}
+
+var layerNormForwardJobs jobPool
+
+func (j *layerNormForwardJob[T]) Run(p int) {
+	lo, hi := rowBlock(p, j.parts, j.B)
+	D := j.D
+	blas.LayerNormRows(j.out[lo*D:hi*D], j.mean[lo:hi], j.rstd[lo:hi], j.x[lo*D:hi*D], j.g, j.b, D, LNEps)
 }
 
 // LayerNormBackward, given dout[B,D], the forward input x[B,D] and the saved
 // mean/rstd: dx[B,D], dg[D], db[D]. With x̂ = (x−mean)·rstd and dx̂ = dout·g,
-// dx = rstd·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)). dg and db may be nil.
+// dx = rstd·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)). dg and db may be nil; dx must
+// not alias dout.
+//
+// Part p of the split computes rows [p·B/P, (p+1)·B/P) of dx and columns
+// [p·D/P, (p+1)·D/P) of dg and db, each column summed over the rows in order,
+// so dg and db do not depend on the split.
 func LayerNormBackward[T Float](dx, dg, db, dout, x, mean, rstd, g []T, B, D int) {
-	parallel.For(B, B*D*6, func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			xr, dr, dxr := x[r*D:r*D+D], dout[r*D:r*D+D], dx[r*D:r*D+D]
-			m, rs := mean[r], rstd[r]
-			s1, s2 := 0.0, 0.0
-			for j, xv := range xr {
-				dxh := float64(dr[j] * g[j])
-				s1 += dxh
-				s2 += dxh * float64((xv-m)*rs)
-			}
-			m1, m2 := T(s1/float64(D)), T(s2/float64(D))
-			for j, xv := range xr {
-				xh := (xv - m) * rs
-				dxr[j] = rs * (dr[j]*g[j] - m1 - xh*m2)
-			}
-		}
-	})
-	if dg == nil && db == nil {
+	j := layerNormBackwardJob[T]{dx, dg, db, dout, x, mean, rstd, g, B, D, 1}
+	parts := parallel.Parts(B, B*D*2, parallel.MinWork)
+	if parts <= 1 {
+		j.Run(0)
 		return
 	}
-	if dg != nil {
-		clear(dg[:D])
+	jp := getJob[T, layerNormBackwardJob[T]](&layerNormBackwardJobs)
+	*jp = j
+	jp.parts = parts
+	parallel.Run(parts, jp)
+	putJob[T](&layerNormBackwardJobs, jp)
+}
+
+type layerNormBackwardJob[T Float] struct {
+	dx, dg, db, dout, x, mean, rstd, g []T
+	B, D, parts                        int
+}
+
+var layerNormBackwardJobs jobPool
+
+// Run is part p: its block of rows of dx and the same fraction of the
+// columns of dg and db.
+func (j *layerNormBackwardJob[T]) Run(p int) {
+	B, D := j.B, j.D
+	lo, hi := rowBlock(p, j.parts, B)
+	blas.LayerNormGradRows(j.dx[lo*D:hi*D], j.dout[lo*D:hi*D], j.x[lo*D:hi*D], j.mean[lo:hi], j.rstd[lo:hi], j.g, D)
+	c0, c1 := rowBlock(p, j.parts, D)
+	if c0 >= c1 || j.dg == nil && j.db == nil {
+		return
 	}
-	if db != nil {
-		clear(db[:D])
+	var dg, db []T
+	if j.dg != nil {
+		dg = j.dg[c0:c1]
 	}
-	for r := 0; r < B; r++ {
-		xr, dr := x[r*D:r*D+D], dout[r*D:r*D+D]
-		m, rs := mean[r], rstd[r]
-		for j, xv := range xr {
-			if dg != nil {
-				dg[j] += dr[j] * (xv - m) * rs
-			}
-			if db != nil {
-				db[j] += dr[j]
-			}
-		}
+	if j.db != nil {
+		db = j.db[c0:c1]
 	}
+	blas.LayerNormParamGrads(dg, db, j.dout[c0:], j.x[c0:], j.mean[:B], j.rstd[:B], B, D)
 }

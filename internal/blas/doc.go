@@ -13,5 +13,12 @@
 // Both backends are always compiled into the tests, which cross-check them.
 //
 // The split depends only on (m, GOMAXPROCS), so repeated calls on the same
-// machine and settings give bit-identical results.
+// machine and settings give bit-identical results. GemmPart and GemmColPart
+// expose the row and column blocks, for callers that put several products
+// (and other work) into one parallel call.
+//
+// As faudit's one cgo package it also holds the element-wise and row kernels
+// the layers and the optimiser run (vec.go, adamw.go): AVX/AVX2 C loops under
+// cgo, Go loops otherwise, with the same operations in the same order, so
+// the two give bit-identical results.
 package blas

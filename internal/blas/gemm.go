@@ -19,7 +19,7 @@ func Gemm[T Float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb
 	if m == 0 || n == 0 {
 		return
 	}
-	parts := splits(m, n, k)
+	parts := Splits(m, n, k)
 	if parts == 1 {
 		backendGemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
@@ -30,18 +30,23 @@ func Gemm[T Float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb
 	putJob(j)
 }
 
-// splits is the number of row blocks: 1 for small products, where a hand-off
-// costs more than it saves, else GOMAXPROCS (capped by m/16).
-func splits(m, n, k int) int {
+// Splits is the number of row blocks Gemm splits an m×n×k product into: 1
+// for small products (see Big), else GOMAXPROCS (capped by m/16).
+func Splits(m, n, k int) int {
 	p := parallel.Procs()
 	if p > m/16 {
 		p = m / 16
 	}
-	if p < 1 || m*n*k < 1<<16 {
+	if p < 1 || !Big(m, n, k) {
 		return 1
 	}
 	return p
 }
+
+// Big reports whether an m×n×k product is big enough to be worth running on
+// more than one goroutine: below 2¹⁶ multiply-adds a hand-off costs more than
+// it saves.
+func Big(m, n, k int) bool { return m*n*k >= 1<<16 }
 
 // gemmJob is one split product; part p computes rows [p·m/parts, (p+1)·m/parts) of C.
 type gemmJob[T Float] struct {
@@ -59,15 +64,53 @@ type gemmJob[T Float] struct {
 }
 
 func (j *gemmJob[T]) Run(p int) {
-	i0, i1 := p*j.m/j.parts, (p+1)*j.m/j.parts
-	if i0 == i1 {
+	gemmPart(p, j.parts, j.tA, j.tB, j.m, j.n, j.k, j.alpha, j.a, j.lda, j.b, j.ldb, j.beta, j.c, j.ldc)
+}
+
+// GemmPart computes part p of Gemm split into parts row blocks: rows
+// [p·m/parts, (p+1)·m/parts) of C. Running every part, on any goroutines,
+// gives exactly Gemm's result when parts == Splits(m, n, k); callers use it
+// to put several products (and other row-wise work) into one parallel.Run.
+func GemmPart[T Float](p, parts int, tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	checkArgs(tA, tB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
+	gemmPart(p, parts, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// GemmColPart computes columns [p·n/parts, (p+1)·n/parts) of C = alpha·op(A)·op(B) + beta·C:
+// part p of the product split by columns. Each part reads all of op(A) and its
+// own columns of op(B); for the thin products of a small batch that wastes
+// less than a split by rows, which repacks all of op(B) in every part.
+func GemmColPart[T Float](p, parts int, tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	checkArgs(tA, tB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
+	j0, j1 := p*n/parts, (p+1)*n/parts
+	if j0 == j1 || m == 0 {
 		return
 	}
-	aOff := i0 * j.lda
-	if j.tA {
+	if k == 0 {
+		scale(m, j1-j0, beta, c[j0:], ldc)
+		return
+	}
+	bOff := j0
+	if tB {
+		bOff = j0 * ldb
+	}
+	backendGemm(tA, tB, m, j1-j0, k, alpha, a, lda, b[bOff:], ldb, beta, c[j0:], ldc)
+}
+
+func gemmPart[T Float](p, parts int, tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	i0, i1 := p*m/parts, (p+1)*m/parts
+	if i0 == i1 || n == 0 {
+		return
+	}
+	if k == 0 {
+		scale(i1-i0, n, beta, c[i0*ldc:], ldc)
+		return
+	}
+	aOff := i0 * lda
+	if tA {
 		aOff = i0
 	}
-	backendGemm(j.tA, j.tB, i1-i0, j.n, j.k, j.alpha, j.a[aOff:], j.lda, j.b, j.ldb, j.beta, j.c[i0*j.ldc:], j.ldc)
+	backendGemm(tA, tB, i1-i0, n, k, alpha, a[aOff:], lda, b, ldb, beta, c[i0*ldc:], ldc)
 }
 
 // Jobs are recycled, so a split GEMM allocates nothing.

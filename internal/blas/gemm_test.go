@@ -227,3 +227,27 @@ func benchGemm[T Float](b *testing.B, tA, tB bool, m, n, k int) {
 	}
 	b.ReportMetric(2*float64(m)*float64(n)*float64(k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
+
+// TestGemmPartsCoverProduct: running every part of a split by rows
+// (GemmPart) or by columns (GemmColPart) computes the whole product.
+func TestGemmPartsCoverProduct(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, c := range cases() {
+		for _, parts := range []int{1, 2, 3} {
+			a, lda, b, ldb, cm, ldc := operands(c, rng)
+			want := append([]float64(nil), cm...)
+			naive(c.tA, c.tB, c.m, c.n, c.k, c.alpha, a, lda, b, ldb, c.beta, want, ldc)
+			rows, cols := append([]float64(nil), cm...), append([]float64(nil), cm...)
+			for p := 0; p < parts; p++ {
+				GemmPart(p, parts, c.tA, c.tB, c.m, c.n, c.k, c.alpha, a, lda, b, ldb, c.beta, rows, ldc)
+				GemmColPart(p, parts, c.tA, c.tB, c.m, c.n, c.k, c.alpha, a, lda, b, ldb, c.beta, cols, ldc)
+			}
+			if e := maxRelErr(rows, want, c.m, c.n, ldc); !(e <= tol64(c.k)) {
+				t.Errorf("GemmPart ×%d %+v: max rel error %.3g", parts, c, e)
+			}
+			if e := maxRelErr(cols, want, c.m, c.n, ldc); !(e <= tol64(c.k)) {
+				t.Errorf("GemmColPart ×%d %+v: max rel error %.3g", parts, c, e)
+			}
+		}
+	}
+}
