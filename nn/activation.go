@@ -24,8 +24,18 @@ func ActForward[T Float](act Activation, out, x []T) {
 		parallel.For(len(x), len(x)/8, func(lo, hi int) { blas.ReLU(out[lo:hi], x[lo:hi]) })
 	case GELU:
 		parallel.For(len(x), len(x)*24, func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				out[i] = T(gelu(float64(x[i])))
+			var buf [chunk]float64
+			for i0 := lo; i0 < hi; i0 += chunk {
+				xs := x[i0:min(i0+chunk, hi)]
+				for j, v := range xs {
+					buf[j] = float64(v)
+				}
+				for j := range xs {
+					buf[j] = gelu(buf[j])
+				}
+				for j := range xs {
+					out[i0+j] = T(buf[j])
+				}
 			}
 		})
 	default:
@@ -45,14 +55,31 @@ func ActBackward[T Float](act Activation, dx, dout, x []T) {
 		parallel.For(len(x), len(x)/8, func(lo, hi int) { blas.ReLUGrad(dx[lo:hi], dout[lo:hi], x[lo:hi]) })
 	case GELU:
 		parallel.For(len(x), len(x)*32, func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				dx[i] = dout[i] * T(geluGrad(float64(x[i])))
+			var buf [chunk]float64
+			for i0 := lo; i0 < hi; i0 += chunk {
+				xs := x[i0:min(i0+chunk, hi)]
+				for j, v := range xs {
+					buf[j] = float64(v)
+				}
+				for j := range xs {
+					buf[j] = geluGrad(buf[j])
+				}
+				for j := range xs {
+					dx[i0+j] = dout[i0+j] * T(buf[j])
+				}
 			}
 		})
 	default:
 		panic("nn: unknown activation " + string(act))
 	}
 }
+
+// chunk is the length of the float64 buffer GELU works in. Converting each
+// float32 straight into the argument register of gelu would make every
+// element wait for the previous one (CVTSS2SD merges into its destination
+// register, which holds the previous result), serialising the whole
+// polynomial chain; converting a chunk first keeps the elements independent.
+const chunk = 256
 
 const (
 	sqrt2OverPi = 0.7978845608028654
