@@ -24,19 +24,7 @@ func ActForward[T Float](act Activation, out, x []T) {
 		parallel.For(len(x), len(x)/8, func(lo, hi int) { blas.ReLU(out[lo:hi], x[lo:hi]) })
 	case GELU:
 		parallel.For(len(x), len(x)*24, func(lo, hi int) {
-			var buf [chunk]float64
-			for i0 := lo; i0 < hi; i0 += chunk {
-				xs := x[i0:min(i0+chunk, hi)]
-				for j, v := range xs {
-					buf[j] = float64(v)
-				}
-				for j := range xs {
-					buf[j] = gelu(buf[j])
-				}
-				for j := range xs {
-					out[i0+j] = T(buf[j])
-				}
-			}
+			geluChunks(out, nil, x, lo, hi)
 		})
 	default:
 		panic("nn: unknown activation " + string(act))
@@ -55,19 +43,7 @@ func ActBackward[T Float](act Activation, dx, dout, x []T) {
 		parallel.For(len(x), len(x)/8, func(lo, hi int) { blas.ReLUGrad(dx[lo:hi], dout[lo:hi], x[lo:hi]) })
 	case GELU:
 		parallel.For(len(x), len(x)*32, func(lo, hi int) {
-			var buf [chunk]float64
-			for i0 := lo; i0 < hi; i0 += chunk {
-				xs := x[i0:min(i0+chunk, hi)]
-				for j, v := range xs {
-					buf[j] = float64(v)
-				}
-				for j := range xs {
-					buf[j] = geluGrad(buf[j])
-				}
-				for j := range xs {
-					dx[i0+j] = dout[i0+j] * T(buf[j])
-				}
-			}
+			geluChunks(dx, dout, x, lo, hi)
 		})
 	default:
 		panic("nn: unknown activation " + string(act))
@@ -80,6 +56,28 @@ func ActBackward[T Float](act Activation, dx, dout, x []T) {
 // register, which holds the previous result), serialising the whole
 // polynomial chain; converting a chunk first keeps the elements independent.
 const chunk = 256
+
+// geluChunks sets dst[i] = gelu(x[i]) for i in [lo, hi) or, when dout is
+// non-nil, dst[i] = dout[i]·gelu'(x[i]), working in float64 chunks.
+func geluChunks[T Float](dst, dout, x []T, lo, hi int) {
+	var buf [chunk]float64
+	for i0 := lo; i0 < hi; i0 += chunk {
+		xs := x[i0:min(i0+chunk, hi)]
+		b := buf[:len(xs)]
+		for j, v := range xs {
+			b[j] = float64(v)
+		}
+		if dout == nil {
+			for j, v := range b {
+				dst[i0+j] = T(gelu(v))
+			}
+			continue
+		}
+		for j, v := range b {
+			dst[i0+j] = dout[i0+j] * T(geluGrad(v))
+		}
+	}
+}
 
 const (
 	sqrt2OverPi = 0.7978845608028654
