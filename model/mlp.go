@@ -22,6 +22,10 @@ type MLP[T nn.Float] struct {
 	da            [][]T
 	dlogits       []T
 	capB          int
+	// The per-block scale penalty (SetPenalty): λ and the loss scale of
+	// the last HeadBackward.
+	penalty   float64
+	lossScale T
 }
 
 // NewMLP builds the model and draws its initial weights (PyTorch's default
@@ -123,6 +127,7 @@ func (m *MLP[T]) Backward(y []int32, scale T) {
 // (the head weight for BP).
 func (m *MLP[T]) HeadBackward(y []int32, scale T, dhK, fb []T) {
 	K, C := len(m.W), m.Cfg.Classes
+	m.lossScale = scale
 	nn.CrossEntropyBackward(m.dlogits, m.Probs, y, m.B, C, scale)
 	nn.LinearBackward(dhK, m.HeadW.G, m.HeadB.G, m.dlogits, m.input(K), fb, m.B, m.inWidth(K), C)
 }
@@ -131,6 +136,10 @@ func (m *MLP[T]) HeadBackward(y []int32, scale T, dhK, fb []T) {
 // layer k's gradients and, when dIn is non-nil, the gradient at its input
 // (hidden output k−1) carried through fb [H_k, H_{k−1}] (W_k for BP).
 func (m *MLP[T]) LayerBackward(k int, dOut, dIn, fb []T) {
+	if m.penalty != 0 { // the layer's error becomes dOut + 2λ·scale·h_k
+		addPenalty(m.da[k], dOut, m.Hs[k], T(2*m.penalty)*m.lossScale)
+		dOut = m.da[k]
+	}
 	nn.ActBackward(m.Cfg.Act, m.da[k], dOut, m.A[k])
 	nn.LinearBackward(dIn, m.W[k].G, m.Bias[k].G, m.da[k], m.input(k), fb, m.B, m.inWidth(k), m.Cfg.HiddenLayers[k])
 }

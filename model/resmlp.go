@@ -38,6 +38,11 @@ type ResMLP[T nn.Float] struct {
 	DH             [][]T // ∂(scaled loss)/∂h_p after Backward
 	dlogits, dout  []T
 	capB           int // rows the workspace holds
+	// The per-block scale penalty (SetPenalty): λ, the loss scale of the
+	// last HeadBackward, and the branch gradient with the penalty added.
+	penalty   float64
+	lossScale T
+	dF        []T
 }
 
 // NewResMLP builds the model and draws its initial weights.
@@ -97,6 +102,7 @@ func (m *ResMLP[T]) ensure(B int) {
 		}
 		m.outLN, m.outMean, m.outRs = make([]T, B*D), make([]T, B), make([]T, B)
 		m.Logits, m.Probs, m.dlogits, m.dout = make([]T, B*C), make([]T, B*C), make([]T, B*C), make([]T, B*D)
+		m.dF = make([]T, B*D)
 		m.capB = B
 	}
 	for p := range m.H {
@@ -109,6 +115,7 @@ func (m *ResMLP[T]) ensure(B int) {
 	}
 	m.outLN, m.outMean, m.outRs = m.outLN[:B*D], m.outMean[:B], m.outRs[:B]
 	m.Logits, m.Probs, m.dlogits, m.dout = m.Logits[:B*C], m.Probs[:B*C], m.dlogits[:B*C], m.dout[:B*D]
+	m.dF = m.dF[:B*D]
 	m.B = B
 }
 
@@ -168,6 +175,7 @@ func (m *ResMLP[T]) Backward(y []int32, scale T) {
 func (m *ResMLP[T]) HeadBackward(y []int32, scale T, dhL, fb []T) {
 	c := m.Cfg
 	B, D := m.B, c.D
+	m.lossScale = scale
 	nn.CrossEntropyBackward(m.dlogits, m.Probs, y, B, c.Classes, scale)
 	if !c.TerminalLN {
 		nn.LinearBackward(dhL, m.HeadW.G, m.HeadB.G, m.dlogits, m.outLN, fb, B, D, c.Classes)
@@ -181,13 +189,19 @@ func (m *ResMLP[T]) HeadBackward(y []int32, scale T, dhL, fb []T) {
 // the gradient at h_{l+1}), fills block l's parameter gradients and, when dIn
 // is non-nil, writes the gradient at h_l: dOut through the skip (if any) plus
 // the branch's backward, in which W1 and W2 carry the error to their inputs
-// through fb1 [H,D] and fb2 [D,H] (the weights themselves for BP).
-// dIn must not alias dOut.
+// through fb1 [H,D] and fb2 [D,H] (the weights themselves for BP). With a
+// penalty λ the branch's error is dOut + 2λ·scale·f_l (the skip carries dOut
+// alone). dIn must not alias dOut.
 func (m *ResMLP[T]) BlockBackward(l int, dOut, dIn, fb1, fb2 []T) {
 	c := m.Cfg
 	B, D, H := m.B, c.D, c.Hidden
 	b := m.Blocks[l]
-	nn.LinearBackward(b.dz, b.W2.G, b.B2.G, dOut, b.z, fb2, B, H, D)
+	dF := dOut
+	if m.penalty != 0 {
+		dF = m.dF
+		addPenalty(dF, dOut, m.F[l], T(2*m.penalty)*m.lossScale)
+	}
+	nn.LinearBackward(b.dz, b.W2.G, b.B2.G, dF, b.z, fb2, B, H, D)
 	nn.ActBackward(c.Act, b.dz, b.dz, b.a)
 	nn.LinearBackward(b.dln, b.W1.G, b.B1.G, b.dz, b.ln, fb1, B, D, H)
 	branch := dIn

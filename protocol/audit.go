@@ -51,6 +51,9 @@ type Report struct {
 	Dir          string           `json:"dir"`
 	Arch         string           `json:"arch"`
 	Rule         string           `json:"rule"`
+	LocalNorm    string           `json:"local_norm,omitempty"`
+	Penalty      float64          `json:"penalty,omitempty"`
+	TrainBlocks  int              `json:"train_blocks"`
 	Data         string           `json:"data"`
 	Seed         uint64           `json:"seed"`
 	Precision    string           `json:"precision"`
@@ -128,7 +131,8 @@ func Assess(run *Run, opt AuditOptions) (*Report, error) {
 			return nil, err
 		}
 	}
-	rep := &Report{Version: faudit.Version, Dir: run.Dir, Arch: cfg.Model.Arch, Rule: cfg.Rule, Data: cfg.Data, Seed: cfg.Seed,
+	rep := &Report{Version: faudit.Version, Dir: run.Dir, Arch: cfg.Model.Arch, Rule: cfg.Rule,
+		LocalNorm: cfg.LocalNorm, Penalty: cfg.Penalty, TrainBlocks: cfg.TrainBlocks, Data: cfg.Data, Seed: cfg.Seed,
 		Precision: cfg.Precision, TerminalLN: cfg.Model.TerminalLN, Epochs: cfg.Epochs, Thresholds: opt.Thresholds,
 		Measurements: *m, FreshB: null, Conventions: Conventions}
 	if run.Result != nil {
@@ -165,10 +169,11 @@ func evalSet(cfg train.Config, n int) ([]float64, []int32, error) {
 }
 
 // FrozenRecipe is cfg's frozen-blocks baseline: the same recipe with every
-// block frozen, trained with BP.
+// block frozen, trained with BP. It has no scale penalty: the frozen blocks
+// have nothing for it to shape, so one baseline serves every λ.
 func FrozenRecipe(cfg train.Config) train.Config {
 	f := cfg
-	f.Rule, f.TrainBlocks, f.FeedbackSeed, f.FeedbackScale, f.LocalNorm = "bp", 0, cfg.Seed, 1, ""
+	f.Rule, f.TrainBlocks, f.FeedbackSeed, f.FeedbackScale, f.LocalNorm, f.Penalty = "bp", 0, cfg.Seed, 1, "", 0
 	f.AuditEvery, f.AuditN, f.StopOnFail = 0, 0, false
 	return f
 }

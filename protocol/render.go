@@ -50,6 +50,25 @@ func (r *Report) archLabel() string {
 	return fmt.Sprintf("%s, %s", r.Arch, ln)
 }
 
+// ruleLabel is the rule with the settings that change what it trains:
+// "dfa (rms, λ=0.01)", "bp (last 2 blocks)".
+func (r *Report) ruleLabel() string {
+	var extra []string
+	if r.LocalNorm != "" {
+		extra = append(extra, r.LocalNorm)
+	}
+	if r.Penalty != 0 {
+		extra = append(extra, fmt.Sprintf("λ=%g", r.Penalty))
+	}
+	if r.TrainBlocks >= 0 {
+		extra = append(extra, fmt.Sprintf("last %d blocks trained", r.TrainBlocks))
+	}
+	if len(extra) == 0 {
+		return r.Rule
+	}
+	return r.Rule + " (" + strings.Join(extra, ", ") + ")"
+}
+
 func (r *Report) valueText(name string, c Check) (value, threshold, margin string) {
 	if !c.Ran {
 		return "not run", "", ""
@@ -81,7 +100,7 @@ func status(c Check, notRun, fail string) string {
 
 // Text writes the one-screen summary.
 func (r *Report) Text(w io.Writer) {
-	fmt.Fprintf(w, "audit of %s — %s, rule %s, %s, seed %d, %s, %d epochs\n", r.Dir, r.archLabel(), r.Rule, r.Data, r.Seed, r.Precision, r.Epochs)
+	fmt.Fprintf(w, "audit of %s — %s, rule %s, %s, seed %d, %s, %d epochs\n", r.Dir, r.archLabel(), r.ruleLabel(), r.Data, r.Seed, r.Precision, r.Epochs)
 	fmt.Fprintf(w, "standard pair (what papers report): accuracy %.4f, Γ %+.3f (mean over positions)\n",
 		r.StandardPair.Accuracy, r.StandardPair.Gamma)
 	fmt.Fprintf(w, "protocol (%d test samples, float64 reference):\n", r.EvalN)

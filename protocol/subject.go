@@ -83,6 +83,8 @@ func NewSubject(cfg train.Config, tensors map[string][]float64, step int64) (*Su
 	if err != nil {
 		return nil, err
 	}
+	// No Penalty: the reference g_p is the gradient of the cross-entropy
+	// alone, and a rule's credit does not include the penalty's own term.
 	r, err := rule.New(cfg.Rule, model.Network[float64](net), rule.Options{FeedbackSeed: cfg.FeedbackSeed, FeedbackScale: cfg.FeedbackScale, TrainBlocks: cfg.TrainBlocks, LocalNorm: cfg.LocalNorm})
 	if err != nil {
 		return nil, err

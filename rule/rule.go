@@ -43,6 +43,11 @@ type Options struct {
 	// mean square first (the paper's release code uses "rms-normalized local
 	// surrogate losses").
 	LocalNorm string
+	// Penalty is λ of the per-block scale penalty λ·mean_b ‖f_l(h_l)‖²
+	// (model.Penalized has the reduction): added to every block's local
+	// objective by the local rules and to the loss by the layer-wise ones
+	// (BP's capacity-cost control). 0: none.
+	Penalty float64
 }
 
 // constructor builds a rule over a network whose blocks are adapted by a.
@@ -94,6 +99,16 @@ func New[T nn.Float](name string, net model.Network[T], opt Options) (Rule[T], e
 		return nil, fmt.Errorf("--local-norm %q: expected none or rms", opt.LocalNorm)
 	}
 	a.localNorm = opt.LocalNorm
+	if opt.Penalty != 0 || !(opt.Penalty >= 0) {
+		pn, ok := net.(model.Penalized)
+		switch {
+		case !(opt.Penalty > 0) || math.IsInf(opt.Penalty, 0):
+			return nil, fmt.Errorf("--penalty %v: expected a finite λ ≥ 0", opt.Penalty)
+		case !ok:
+			return nil, fmt.Errorf("--penalty %v: the per-block scale penalty is defined for resmlp and mlp, not for %T", opt.Penalty, net)
+		}
+		pn.SetPenalty(opt.Penalty)
+	}
 	if opt.TrainBlocks == 0 { // the frozen-blocks baseline trains with BP
 		c = newBP[T]
 	}

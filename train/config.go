@@ -21,7 +21,10 @@ type Config struct {
 	// frozen-blocks baseline, trained with BP whatever the rule).
 	TrainBlocks int `json:"train_blocks"`
 	// LocalNorm: "" or "rms" (local rules; see rule.Options).
-	LocalNorm string  `json:"local_norm,omitempty"`
+	LocalNorm string `json:"local_norm,omitempty"`
+	// Penalty is λ of the per-block scale penalty λ·‖f_l(h_l)‖² (see
+	// rule.Options.Penalty for the reduction); 0: none.
+	Penalty   float64 `json:"penalty,omitempty"`
 	Data      string  `json:"data"`
 	TrainN    int     `json:"train_n"`
 	TestN     int     `json:"test_n"`
@@ -60,6 +63,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("--feedback-scale %v: expected a finite value > 0", c.FeedbackScale)
 	case c.TrainBlocks < -1:
 		return fmt.Errorf("--train-blocks %d: expected −1 (all) or a count ≥ 0", c.TrainBlocks)
+	case !(c.Penalty >= 0) || math.IsInf(c.Penalty, 0):
+		return fmt.Errorf("--penalty %v: expected a finite λ ≥ 0", c.Penalty)
+	case c.Penalty > 0 && c.Model.Arch != "resmlp" && c.Model.Arch != "mlp":
+		return fmt.Errorf("--penalty %v: the per-block scale penalty is defined for --arch resmlp and mlp, not %s", c.Penalty, c.Model.Arch)
 	case c.Epochs < 1:
 		return fmt.Errorf("--epochs %d: expected at least 1", c.Epochs)
 	case c.Batch < 1:

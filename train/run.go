@@ -188,7 +188,7 @@ func (r *runner[T]) run(ctx context.Context, resume bool) (*Result, error) {
 		return nil, bad(err)
 	}
 	r.net = net
-	r.rule, err = rule.New(cfg.Rule, net, rule.Options{FeedbackSeed: cfg.FeedbackSeed, FeedbackScale: cfg.FeedbackScale, TrainBlocks: cfg.TrainBlocks, LocalNorm: cfg.LocalNorm})
+	r.rule, err = rule.New(cfg.Rule, net, rule.Options{FeedbackSeed: cfg.FeedbackSeed, FeedbackScale: cfg.FeedbackScale, TrainBlocks: cfg.TrainBlocks, LocalNorm: cfg.LocalNorm, Penalty: cfg.Penalty})
 	if err != nil {
 		return nil, bad(err)
 	}

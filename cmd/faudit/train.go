@@ -49,6 +49,7 @@ func trainFlags() *flag.FlagSet {
 	fs.Int64Var(&s.feedbackSeed, "feedback-seed", -1, "seed of the feedback matrices (−1: the run seed; another value re-draws them, e.g. for a fresh-B null)")
 	fs.Float64Var(&c.FeedbackScale, "feedback-scale", 1, "multiplies the standard deviation of every feedback matrix")
 	fs.StringVar(&s.localNorm, "local-norm", "none", "local rules (fa-block, dfa): none, or rms to divide each sample's credit by its RMS before the block update")
+	fs.Float64Var(&c.Penalty, "penalty", 0, "per-block scale penalty λ: adds λ·mean_b ‖f_l(h_l)‖² to every block's local objective (bp: to the loss); resmlp and mlp")
 	fs.IntVar(&c.TrainBlocks, "train-blocks", -1, "only the last k blocks (mlp: hidden layers) learn; −1 all; 0 the frozen-blocks baseline (trained with bp)")
 	fs.StringVar(&c.Data, "data", "mnist", "data set: "+data.SpecHelp)
 	fs.IntVar(&c.TrainN, "train-n", 0, "use the first N training samples (0 = all)")
