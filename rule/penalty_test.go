@@ -16,7 +16,7 @@ func TestLocalRulesAddThePenaltyToEachBlocksObjective(t *testing.T) {
 	for _, name := range []string{"dfa", "fa-block"} {
 		for _, norm := range []string{"", "rms"} {
 			for _, kind := range []string{"resmlp", "mlp"} {
-				net := nets(t)[kind]()
+				net := nets()[kind].build(t)
 				r, err := New(name, net, Options{TrainBlocks: -1, FeedbackSeed: 3, LocalNorm: norm, Penalty: lambda})
 				if err != nil {
 					t.Fatal(err)
@@ -70,7 +70,7 @@ func TestLocalRulesAddThePenaltyToEachBlocksObjective(t *testing.T) {
 }
 
 func TestPenaltyNeedsAPenalizedArchitecture(t *testing.T) {
-	net := nets(t)["mlp"]()
+	net := nets()["mlp"].build(t)
 	for _, bad := range []float64{-1, math.NaN(), math.Inf(1)} {
 		if _, err := New("dfa", net, Options{TrainBlocks: -1, Penalty: bad}); err == nil {
 			t.Errorf("--penalty %v accepted", bad)

@@ -1,30 +1,82 @@
 package rule
 
 import (
+	"maps"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/faudit/faudit/model"
 	"github.com/faudit/faudit/nn"
 )
 
-func nets(t *testing.T) map[string]func() model.Network[float64] {
-	return map[string]func() model.Network[float64]{
-		"resmlp": func() model.Network[float64] {
-			cfg := model.Config{Arch: "resmlp", In: 12, Classes: 5, Act: nn.ReLU, D: 16, Hidden: 24, Blocks: 3,
-				TerminalLN: true, Residual: true, W2Std: 0.01}
-			return model.NewResMLP[float64](cfg, rand.New(rand.NewPCG(1, 1)))
-		},
-		"resmlp-noLN": func() model.Network[float64] {
-			cfg := model.Config{Arch: "resmlp", In: 12, Classes: 5, Act: nn.GELU, D: 16, Hidden: 16, Blocks: 2,
-				TerminalLN: false, Residual: true, W2Std: 0.01}
-			return model.NewResMLP[float64](cfg, rand.New(rand.NewPCG(1, 1)))
-		},
-		"mlp": func() model.Network[float64] {
-			cfg := model.Config{Arch: "mlp", In: 12, Classes: 5, Act: nn.ReLU, HiddenLayers: []int{20, 18, 16}}
-			return model.NewMLP[float64](cfg, rand.New(rand.NewPCG(1, 1)))
-		},
+// testNet is one network the shared tests run every rule on: its config
+// (cfg.In is the input width) and weight seed, and what the tests expect of
+// it.
+type testNet struct {
+	cfg  model.Config
+	seed uint64
+	// positions and slots are the layout the rules see: credited positions
+	// and linear slots (one feedback matrix each for fa and kp).
+	positions, slots int
+	// bpTol bounds bp's max relative error against the model's own backprop.
+	bpTol float64
+	// zeroGrad reports a parameter whose gradient vanishes identically (up
+	// to rounding) by the architecture, under every rule, and so is exempt
+	// from the non-zero check (nil: none).
+	zeroGrad func(name string) bool
+}
+
+func (e testNet) build(t *testing.T) model.Credited[float64] {
+	t.Helper()
+	net, err := model.New[float64](e.cfg, rand.New(rand.NewPCG(e.seed, e.seed)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return net
+}
+
+func nets() map[string]testNet {
+	// A small ViT-Mini: 1×8×8 inputs in 4×4 patches (5 tokens), d = 16, 2
+	// heads, MLP hidden 32, 3 blocks, 5 classes.
+	vit := func(terminalLN bool) testNet {
+		return testNet{cfg: model.Config{Arch: "vit", In: 64, Shape: [3]int{1, 8, 8}, Classes: 5, Act: nn.GELU,
+			D: 16, Blocks: 3, Heads: 2, MLPHidden: 32, Patch: 4, TerminalLN: terminalLN, Residual: true},
+			seed: 1, positions: 3 + 1, slots: 1 + 6*3, zeroGrad: isKeyBias} // out_head; q, k, v, out, fc1, fc2 per block
+	}
+	// A small BatchNorm CNN: 1×12×12 inputs (12 → 6 → 3 → 1), widths 4, 6,
+	// 6; with skips stage 0 and 1 have projections, stage 2 an identity. Its
+	// slots are the head, the fc and stages 1 and 2 (stage 0 reads the input).
+	cnn := func(residual bool, slots int) testNet {
+		return testNet{cfg: model.Config{Arch: "cnn", In: 144, Shape: [3]int{1, 12, 12}, Classes: 5, Act: nn.ReLU,
+			Channels: []int{4, 6, 6}, Residual: residual}, seed: 3, positions: 3, slots: slots}
+	}
+	return map[string]testNet{
+		"resmlp": {cfg: model.Config{Arch: "resmlp", In: 12, Classes: 5, Act: nn.ReLU, D: 16, Hidden: 24, Blocks: 3,
+			TerminalLN: true, Residual: true, W2Std: 0.01}, seed: 1, positions: 4, slots: 7, bpTol: 1e-10},
+		"resmlp-noLN": {cfg: model.Config{Arch: "resmlp", In: 12, Classes: 5, Act: nn.GELU, D: 16, Hidden: 16, Blocks: 2,
+			TerminalLN: false, Residual: true, W2Std: 0.01}, seed: 1, positions: 3, slots: 5, bpTol: 1e-10},
+		"mlp": {cfg: model.Config{Arch: "mlp", In: 12, Classes: 5, Act: nn.ReLU, HiddenLayers: []int{20, 18, 16}},
+			seed: 1, positions: 3, slots: 3, bpTol: 1e-10},
+		"vit":          vit(true),
+		"vit-noLN":     vit(false),
+		"cnn":          cnn(false, 2+2),
+		"cnn-residual": cnn(true, 2+2+1), // + stage 1's projection
+	}
+}
+
+// isKeyBias: an attention key bias adds the same score to every key of a
+// query, which the softmax ignores (shift invariance), so its gradient is
+// identically zero, up to rounding.
+func isKeyBias(name string) bool { return strings.HasSuffix(name, "attn.k.bias") }
+
+// eachNet runs f as a subtest on a fresh copy of every network in nets.
+func eachNet(t *testing.T, f func(t *testing.T, e testNet, net model.Credited[float64])) {
+	ns := nets()
+	for _, name := range slices.Sorted(maps.Keys(ns)) {
+		t.Run(name, func(t *testing.T) { f(t, ns[name], ns[name].build(t)) })
 	}
 }
 
@@ -95,10 +147,8 @@ func reference(net model.Network[float64], x []float64, y []int32) ([][]float64,
 }
 
 func TestBPCreditIsTheTrueGradient(t *testing.T) {
-	for name, mk := range nets(t) {
-		net := mk()
-		in := 12
-		x, y := batch(B, in, 5)
+	eachNet(t, func(t *testing.T, e testNet, net model.Credited[float64]) {
+		x, y := batch(B, e.cfg.In, e.cfg.Classes)
 		wantPos, wantG := reference(net, x, y)
 		r, err := New("bp", net, Options{FeedbackSeed: 1, TrainBlocks: -1})
 		if err != nil {
@@ -108,98 +158,162 @@ func TestBPCreditIsTheTrueGradient(t *testing.T) {
 		net.Loss(y)
 		r.Backward(y, 1, 0)
 		for p, c := range r.Credit() {
-			if e := maxRel(c, wantPos[p]); e > 1e-10 {
-				t.Errorf("%s: bp credit at position %d off the true gradient by %.3g", name, p, e)
+			if d := maxRel(c, wantPos[p]); d > e.bpTol {
+				t.Errorf("bp credit at position %d off the true gradient by %.3g", p, d)
 			}
 		}
 		for i, p := range net.Params() {
-			if e := maxRel(p.G, wantG[i]); e > 1e-10 {
-				t.Errorf("%s: bp gradient of %s off by %.3g", name, p.Name, e)
+			if d := maxRel(p.G, wantG[i]); d > e.bpTol {
+				t.Errorf("bp gradient of %s off by %.3g", p.Name, d)
 			}
 		}
-	}
+	})
 }
 
+// fa and kp with B = W (copied in slot order) are BP, bit for bit.
 func TestFAWithBEqualToWIsBP(t *testing.T) {
 	for _, rn := range []string{"fa", "kp"} {
-		for name, mk := range nets(t) {
-			net := mk()
-			x, y := batch(B, 12, 5)
-			wantPos, wantG := reference(net, x, y)
-			r, _ := New(rn, net, Options{FeedbackSeed: 1, TrainBlocks: -1})
-			fb := r.Feedback()
-			for i, l := range r.(interface{ linearsOf() []model.Slot[float64] }).linearsOf() {
-				copy(fb[i].W, l.W.W)
-			}
-			net.Forward(x, B)
-			net.Loss(y)
-			r.Backward(y, 1, 0)
-			for p, c := range r.Credit() {
-				if e := maxRel(c, wantPos[p]); e != 0 {
-					t.Errorf("%s %s, B = W: credit at position %d differs from BP by %.3g", rn, name, p, e)
+		t.Run(rn, func(t *testing.T) {
+			eachNet(t, func(t *testing.T, e testNet, net model.Credited[float64]) {
+				x, y := batch(B, e.cfg.In, e.cfg.Classes)
+				wantPos, wantG := reference(net, x, y)
+				r, err := New(rn, net, Options{FeedbackSeed: 1, TrainBlocks: -1})
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
-			for i, p := range net.Params() {
-				if e := maxRel(p.G, wantG[i]); e != 0 {
-					t.Errorf("%s %s, B = W: gradient of %s differs from BP by %.3g", rn, name, p.Name, e)
+				fb := r.Feedback()
+				slots := r.(interface{ linearsOf() []model.Slot[float64] }).linearsOf()
+				if len(fb) != len(slots) || len(slots) != len(net.Slots()) || len(slots) != e.slots {
+					t.Fatalf("%d feedback matrices for %d slots (the net has %d), want %d", len(fb), len(slots), len(net.Slots()), e.slots)
 				}
-			}
-		}
+				for i, l := range slots {
+					if fb[i].Name != "feedback."+l.W.Name {
+						t.Fatalf("feedback %d is %s, slot weight %s", i, fb[i].Name, l.W.Name)
+					}
+					copy(fb[i].W, l.W.W)
+				}
+				net.Forward(x, B)
+				net.Loss(y)
+				r.Backward(y, 1, 0)
+				for p, c := range r.Credit() {
+					if d := maxRel(c, wantPos[p]); d != 0 {
+						t.Errorf("B = W: credit at position %d differs from BP by %.3g", p, d)
+					}
+				}
+				for i, p := range net.Params() {
+					if d := maxRel(p.G, wantG[i]); d != 0 {
+						t.Errorf("B = W: gradient of %s differs from BP by %.3g", p.Name, d)
+					}
+				}
+			})
+		})
 	}
 }
 
-// At initialisation every non-BP rule's credit at every hidden position is
-// finite, non-zero and clearly not BP's (mean per-sample cosine < 0.99) —
-// except where the rule's definition makes it exact: fa-block's last
-// position, which receives the true gradient.
+// atInit runs exact BP and then rule rn on a batch of n through net at init.
+// It returns the rule, its credit and BP's position gradients; every gradient
+// is cleared in between, so what is left in them is the rule's own.
+func atInit(t *testing.T, rn string, e testNet, net model.Credited[float64], n int) (Rule[float64], [][]float64, [][]float64) {
+	t.Helper()
+	x, y := batch(n, e.cfg.In, e.cfg.Classes)
+	net.Forward(x, n)
+	net.Loss(y)
+	net.Backward(y, 1)
+	var bpPos [][]float64
+	for _, g := range net.PositionGrads() {
+		bpPos = append(bpPos, append([]float64(nil), g...))
+	}
+	r, err := New(rn, net, Options{FeedbackSeed: 9, TrainBlocks: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ps := range [][]*nn.Param[float64]{net.Params(), r.Params()} {
+		for _, p := range ps {
+			clear(p.G)
+		}
+	}
+	r.Backward(y, 1, 0)
+	return r, r.Credit(), bpPos
+}
+
+// At initialisation every rule gives finite, non-zero credit of the right
+// size at every position, and a finite, non-zero gradient for every
+// parameter it trains (but those the architecture zeroes).
+func TestRulesGiveFiniteNonZeroCreditAndGradients(t *testing.T) {
+	const n = 64
+	for _, rn := range Names() {
+		t.Run(rn, func(t *testing.T) {
+			eachNet(t, func(t *testing.T, e testNet, net model.Credited[float64]) {
+				r, cr, _ := atInit(t, rn, e, net, n)
+				widths := net.PositionWidths()
+				if len(cr) != len(widths) || len(cr) != e.positions {
+					t.Fatalf("credit at %d positions (the net has %d), want %d", len(cr), len(widths), e.positions)
+				}
+				for p, c := range cr {
+					if len(c) != n*widths[p] {
+						t.Fatalf("credit at position %d has %d values, want %d", p, len(c), n*widths[p])
+					}
+					norm := 0.0
+					for _, v := range c {
+						if math.IsNaN(v) || math.IsInf(v, 0) {
+							t.Fatalf("non-finite credit at position %d", p)
+						}
+						norm += v * v
+					}
+					if norm == 0 {
+						t.Errorf("zero credit at position %d", p)
+					}
+				}
+				for _, p := range r.Params() {
+					g := 0.0
+					for _, v := range p.G {
+						if math.IsNaN(v) || math.IsInf(v, 0) {
+							t.Fatalf("non-finite gradient of %s", p.Name)
+						}
+						g += v * v
+					}
+					if g == 0 && (e.zeroGrad == nil || !e.zeroGrad(p.Name)) {
+						t.Errorf("zero gradient for %s", p.Name)
+					}
+				}
+			})
+		})
+	}
+}
+
+// At initialisation every non-BP rule's credit at every position is clearly
+// not BP's (mean per-sample cosine < 0.99) — except where the rule's
+// definition makes it exact: fa-block's last position, which receives the
+// true gradient.
 func TestRulesDifferFromBPAtInit(t *testing.T) {
+	const n = 64
 	for _, rn := range Names() {
 		if rn == "bp" {
 			continue
 		}
-		for name, mk := range nets(t) {
-			net := mk()
-			x, y := batch(64, 12, 5)
-			net.Forward(x, 64)
-			net.Loss(y)
-			net.Backward(y, 1)
-			var bpPos [][]float64
-			for _, g := range net.PositionGrads() {
-				bpPos = append(bpPos, append([]float64(nil), g...))
-			}
-			r, err := New(rn, net, Options{FeedbackSeed: 9, TrainBlocks: -1})
-			if err != nil {
-				t.Fatal(err)
-			}
-			r.Backward(y, 1, 0)
-			cr := r.Credit()
-			for p := range cr {
-				w := len(cr[p]) / 64
-				if rn == "fa-block" && p == len(cr)-1 {
-					if c := meanCos(cr[p], bpPos[p], w); math.Abs(c-1) > 1e-12 {
-						t.Errorf("fa-block %s: last position cosine %v, want exactly 1", name, c)
+		t.Run(rn, func(t *testing.T) {
+			eachNet(t, func(t *testing.T, e testNet, net model.Credited[float64]) {
+				_, cr, bpPos := atInit(t, rn, e, net, n)
+				for p := range cr {
+					c := meanCos(cr[p], bpPos[p], len(cr[p])/n)
+					t.Logf("position %d: cosine with BP %+.3f", p, c)
+					if rn == "fa-block" && p == len(cr)-1 {
+						if math.Abs(c-1) > 1e-12 {
+							t.Errorf("last position cosine %v, want exactly 1", c)
+						}
+						continue
 					}
-					continue
-				}
-				norm := 0.0
-				for _, v := range cr[p] {
-					if math.IsNaN(v) || math.IsInf(v, 0) {
-						t.Fatalf("%s %s: non-finite credit at position %d", rn, name, p)
+					if !(c < 0.99) {
+						t.Errorf("position %d: cosine with BP %.4f; want < 0.99", p, c)
 					}
-					norm += v * v
 				}
-				c := meanCos(cr[p], bpPos[p], w)
-				t.Logf("%-8s %-12s position %d: cosine with BP %+.3f", rn, name, p, c)
-				if norm == 0 || !(c < 0.99) {
-					t.Errorf("%s %s position %d: ‖c‖² = %.3g, cosine with BP %.4f; want non-zero and < 0.99", rn, name, p, norm, c)
-				}
-			}
-		}
+			})
+		})
 	}
 }
 
 func TestUnknownRuleAndBadOptions(t *testing.T) {
-	net := nets(t)["mlp"]()
+	net := nets()["mlp"].build(t)
 	if _, err := New("magic", net, Options{TrainBlocks: -1}); err == nil {
 		t.Error("unknown rule accepted")
 	}
@@ -212,7 +326,7 @@ func TestUnknownRuleAndBadOptions(t *testing.T) {
 }
 
 func TestFrozenBlocksAreLeftOutOfParams(t *testing.T) {
-	net := nets(t)["resmlp"]().(*model.ResMLP[float64])
+	net := nets()["resmlp"].build(t).(*model.ResMLP[float64])
 	for k, want := range map[int]int{-1: 2 + 3*6 + 2 + 2, 0: 2 + 2 + 2, 1: 2 + 6 + 2 + 2} {
 		r, _ := New("dfa", net, Options{TrainBlocks: k})
 		if got := len(r.Params()); got != want {
@@ -231,7 +345,7 @@ func TestFrozenBlocksAreLeftOutOfParams(t *testing.T) {
 // brsf redraws its magnitudes from (feedback seed, step): the same step
 // gives the same credit (so a resumed run replays it), another step another.
 func TestBRSFMagnitudesFollowTheStep(t *testing.T) {
-	net := nets(t)["mlp"]()
+	net := nets()["mlp"].build(t)
 	x, y := batch(B, 12, 5)
 	r, _ := New("brsf", net, Options{FeedbackSeed: 4, TrainBlocks: -1})
 	credit := func(step int64) []float64 {
