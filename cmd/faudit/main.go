@@ -28,6 +28,8 @@ var commands = []command{
 	{"train", "train a model with a learning rule and write a run directory", "", trainFlags, runTrain},
 	{"demo", "faudit's main job: train BP, FA and DFA on MNIST, audit them, and show what the standard pair and the protocol say", "", demoFlags, runDemo},
 	{"audit", "run the diagnostic protocol on a finished run and write audit.json and audit.md", "DIR", auditFlags, runAudit},
+	{"sweep", "train and audit a grid of runs (archs × rules × seeds × penalties) with a local worker pool, or one shard of it, or emit a Slurm/Kubernetes job for it", "", sweepFlags, runSweep},
+	{"ladder", "the depth ladder: train only the last k blocks for k = 0 … L and report accuracy against k", "", ladderFlags, runLadder},
 	{"version", "print the faudit version", "", func() *flag.FlagSet { return flag.NewFlagSet("version", flag.ContinueOnError) },
 		func(context.Context, *flag.FlagSet) error { fmt.Println("faudit", faudit.Version); return nil }},
 }

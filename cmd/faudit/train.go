@@ -103,20 +103,37 @@ func runTrain(ctx context.Context, fs *flag.FlagSet) error {
 		res, err := train.Resume(ctx, s.resume, opt)
 		return report(res, s.resume, err)
 	}
-	c := &s.cfg
+	c, err := trainConfig(s)
+	if err != nil {
+		return badInput(err)
+	}
+	opt.Out = s.out
+	if opt.Out == "" {
+		opt.Out = freshDir(filepath.Join("runs", fmt.Sprintf("%s-%s-s%d", c.Model.Arch, c.Rule, c.Seed)))
+	}
+	res, err := train.Start(ctx, c, opt)
+	return report(res, opt.Out, err)
+}
+
+// trainConfig turns the parsed train flags into a run's Config: the
+// arch-dependent defaults settled, the settings that do not apply cleared,
+// the machine facts recorded. Validation of the rest is train.Start's.
+func trainConfig(s *trainSettings) (train.Config, error) {
+	c := s.cfg
 	c.Version, c.Backend, c.GoMaxProcs = faudit.Version, blas.Backend, runtime.GOMAXPROCS(0)
-	if s.act == "" {
-		s.act = "relu"
+	act := s.act
+	if act == "" {
+		act = "relu"
 		if c.Model.Arch == "vit" {
-			s.act = "gelu"
+			act = "gelu"
 		}
 	}
-	c.Model.Act = nn.Activation(s.act)
+	c.Model.Act = nn.Activation(act)
 	c.FeedbackSeed = c.Seed
 	if s.feedbackSeed >= 0 {
 		c.FeedbackSeed = uint64(s.feedbackSeed)
 	} else if s.feedbackSeed != -1 {
-		return badInput(fmt.Errorf("--feedback-seed %d: expected −1 (the run seed) or a seed ≥ 0", s.feedbackSeed))
+		return c, fmt.Errorf("--feedback-seed %d: expected −1 (the run seed) or a seed ≥ 0", s.feedbackSeed)
 	}
 	if c.AuditEvery == 0 {
 		c.AuditN = 0
@@ -124,15 +141,7 @@ func runTrain(ctx context.Context, fs *flag.FlagSet) error {
 	if s.localNorm != "none" {
 		c.LocalNorm = s.localNorm
 	}
-	if err := settleArch(&c.Model, s); err != nil {
-		return badInput(err)
-	}
-	opt.Out = s.out
-	if opt.Out == "" {
-		opt.Out = freshDir(filepath.Join("runs", fmt.Sprintf("%s-%s-s%d", c.Model.Arch, c.Rule, c.Seed)))
-	}
-	res, err := train.Start(ctx, *c, opt)
-	return report(res, opt.Out, err)
+	return c, settleArch(&c.Model, s)
 }
 
 func report(res *train.Result, dir string, err error) error {
