@@ -30,6 +30,7 @@ var commands = []command{
 	{"audit", "run the diagnostic protocol on a finished run and write audit.json and audit.md", "DIR", auditFlags, runAudit},
 	{"sweep", "train and audit a grid of runs (archs × rules × seeds × penalties) with a local worker pool, or one shard of it, or emit a Slurm/Kubernetes job for it", "", sweepFlags, runSweep},
 	{"ladder", "the depth ladder: train only the last k blocks for k = 0 … L and report accuracy against k", "", ladderFlags, runLadder},
+	{"report", "aggregate every run under DIR into the audit table, plots and one self-contained HTML file", "DIR", reportFlags, runReport},
 	{"version", "print the faudit version", "", func() *flag.FlagSet { return flag.NewFlagSet("version", flag.ContinueOnError) },
 		func(context.Context, *flag.FlagSet) error { fmt.Println("faudit", faudit.Version); return nil }},
 }
