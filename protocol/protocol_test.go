@@ -216,6 +216,12 @@ func TestD3AndVerdict(t *testing.T) {
 	if c := D3(0.5, nil, th); c.Ran {
 		t.Error("D3 without a baseline reported as run")
 	}
+	// A lead of exactly the threshold passes, whatever the float error of
+	// the subtraction (0.12 − 0.10 is 1.9999… pp in float64).
+	low := 0.10
+	if c := D3(0.12, &low, th); !c.Pass || c.Value != 2 {
+		t.Errorf("D3 0.12 vs 0.10: value %v pass %v; want exactly +2 pp and a pass", c.Value, c.Pass)
+	}
 	got := Verdict(map[string]Check{"D1": {Ran: true}, "D2": {Ran: true}, "D3": {Ran: true, Pass: true}, "M2": {Ran: true}})
 	if got != "FAIL(D1+D2+M2)" {
 		t.Errorf("verdict %q, want FAIL(D1+D2+M2)", got)
