@@ -153,3 +153,15 @@ func grow[T nn.Float](s []T, n int) []T {
 	}
 	return make([]T, n)
 }
+
+// NumBlocks is L, the number of blocks --train-blocks counts: residual
+// blocks (resmlp, vit), hidden layers (mlp) or conv stages (cnn).
+func (c Config) NumBlocks() int {
+	switch c.Arch {
+	case "mlp":
+		return len(c.HiddenLayers)
+	case "cnn":
+		return len(c.Channels)
+	}
+	return c.Blocks
+}

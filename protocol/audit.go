@@ -9,11 +9,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"reflect"
 
 	"github.com/faudit/faudit"
 	"github.com/faudit/faudit/data"
 	"github.com/faudit/faudit/internal/atomicfile"
+	"github.com/faudit/faudit/internal/nanjson"
 	"github.com/faudit/faudit/train"
 )
 
@@ -245,7 +245,7 @@ func firstFired(checks map[string]Check, metrics []train.EpochMetrics) {
 }
 
 func (r *Report) write(dir string) error {
-	b, err := json.MarshalIndent(sanitize(r), "", "  ")
+	b, err := nanjson.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return err
 	}
@@ -254,6 +254,3 @@ func (r *Report) write(dir string) error {
 	}
 	return atomicfile.WriteFile(filepath.Join(dir, AuditMD), []byte(r.Markdown()))
 }
-
-// sanitize replaces NaN and ±Inf, which JSON cannot hold, by null.
-func sanitize(v any) any { return jsonSafe(reflect.ValueOf(v)) }

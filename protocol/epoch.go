@@ -3,6 +3,7 @@ package protocol
 import (
 	"encoding/json"
 
+	"github.com/faudit/faudit/internal/nanjson"
 	"github.com/faudit/faudit/train"
 )
 
@@ -47,7 +48,7 @@ func CheapAudit(s *Subject, x []float64, y []int32, precision string, opt Option
 
 // JSON encodes the record for metrics.jsonl (NaN as null).
 func (a EpochAudit) JSON() json.RawMessage {
-	b, _ := json.Marshal(sanitize(a))
+	b, _ := nanjson.Marshal(a)
 	return b
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/faudit/faudit/internal/nanjson"
 	"github.com/faudit/faudit/model"
 	"github.com/faudit/faudit/nn"
 	"github.com/faudit/faudit/rule"
@@ -234,7 +235,7 @@ func TestD3AndVerdict(t *testing.T) {
 func TestReportJSONHasNoNaN(t *testing.T) {
 	r := &Report{Measurements: Measurements{Stability: math.NaN(), Layers: []Layer{{Rho: math.NaN(), CosMean: 0.5}}},
 		Checks: map[string]Check{"D3": D3(0.5, nil, DefaultThresholds())}}
-	b, err := json.Marshal(sanitize(r))
+	b, err := nanjson.Marshal(r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,6 +249,37 @@ func TestReportJSONHasNoNaN(t *testing.T) {
 	for _, k := range []string{"verdict", "checks", "layers", "aggregate", "accuracy", "frozen_acc"} {
 		if _, ok := back[k]; !ok {
 			t.Errorf("audit.json lacks %q", k)
+		}
+	}
+}
+
+func TestMeanStdAndFormats(t *testing.T) {
+	nan := math.NaN()
+	for _, tc := range []struct {
+		v               []float64
+		mean, std, std0 float64 // std0: what audit.json records (meanStd)
+	}{
+		{nil, nan, nan, nan},
+		{[]float64{0.5}, 0.5, nan, 0},
+		{[]float64{0.5, 0.7}, 0.6, math.Sqrt(0.02), math.Sqrt(0.02)},
+		{[]float64{1, 2, 3, 4}, 2.5, math.Sqrt(5.0 / 3), math.Sqrt(5.0 / 3)},
+	} {
+		same := func(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) || math.Abs(a-b) < 1e-15 }
+		m, s := MeanStd(tc.v)
+		m0, s0 := meanStd(tc.v)
+		if !same(m, tc.mean) || !same(s, tc.std) || !same(m0, tc.mean) || !same(s0, tc.std0) {
+			t.Errorf("%v: MeanStd %v ± %v, meanStd %v ± %v; want %v ± %v (%v)", tc.v, m, s, m0, s0, tc.mean, tc.std, tc.std0)
+		}
+	}
+	for x, want := range map[float64]string{math.NaN(): "—", math.Inf(1): "+Inf", math.Inf(-1): "-Inf", 0: "0",
+		1.009: "1.009", 12345: "1.23e+04", 0.00068: "6.80e-04", -0.02866: "-0.02866"} {
+		if got := FormatNum(x); got != want {
+			t.Errorf("FormatNum(%v) = %q; want %q", x, got, want)
+		}
+	}
+	for x, want := range map[float64]string{math.NaN(): "—", 1: "+1.000", -0.0504: "-0.050"} {
+		if got := FormatSigned(x); got != want {
+			t.Errorf("FormatSigned(%v) = %q; want %q", x, got, want)
 		}
 	}
 }

@@ -16,9 +16,10 @@ var checkTitles = map[string]string{
 	"M2": "aggregation collapse",
 }
 
-// f3 formats a number compactly: fixed for ordinary magnitudes, exponent
-// otherwise; "—" for NaN.
-func f3(x float64) string {
+// FormatNum formats a number compactly: four significant digits for
+// ordinary magnitudes, an exponent below 1e-3 and from 1e4 on; "—" for NaN,
+// "+Inf" and "-Inf" for infinities.
+func FormatNum(x float64) string {
 	switch {
 	case math.IsNaN(x):
 		return "—"
@@ -32,7 +33,9 @@ func f3(x float64) string {
 	return fmt.Sprintf("%.4g", x)
 }
 
-func signed(x float64) string {
+// FormatSigned is a cosine-like value with its sign and three decimals,
+// "—" for NaN.
+func FormatSigned(x float64) string {
 	if math.IsNaN(x) {
 		return "—"
 	}
@@ -75,16 +78,16 @@ func (r *Report) valueText(name string, c Check) (value, threshold, margin strin
 	}
 	switch name {
 	case "D1":
-		return f3(c.Value) + "×", "≤ " + f3(c.Threshold), fmt.Sprintf("%+.1f orders", c.Margin)
+		return FormatNum(c.Value) + "×", "≤ " + FormatNum(c.Threshold), fmt.Sprintf("%+.1f orders", c.Margin)
 	case "D2":
-		return "‖g_L‖ " + f3(c.Value), "≥ " + f3(c.Threshold), fmt.Sprintf("%+.1f orders", c.Margin)
+		return "‖g_L‖ " + FormatNum(c.Value), "≥ " + FormatNum(c.Threshold), fmt.Sprintf("%+.1f orders", c.Margin)
 	case "D3":
 		return fmt.Sprintf("%+.2f pp", c.Value), fmt.Sprintf("≥ %+.1f pp", c.Threshold), fmt.Sprintf("%+.2f pp", c.Margin)
 	}
 	if math.IsNaN(c.Value) {
 		return "—", fmt.Sprintf("> %.2f", c.Threshold), "—"
 	}
-	return fmt.Sprintf("ratio %s", f3(c.Value)), fmt.Sprintf("> %.2f", c.Threshold), fmt.Sprintf("%+.2f", c.Margin)
+	return fmt.Sprintf("ratio %s", FormatNum(c.Value)), fmt.Sprintf("> %.2f", c.Threshold), fmt.Sprintf("%+.2f", c.Margin)
 }
 
 // status is PASS, or notRun / fail.
@@ -123,11 +126,11 @@ func (r *Report) Text(w io.Writer) {
 func (r *Report) LayerTable(w io.Writer) {
 	fmt.Fprintf(w, "  %-4s %10s %10s %10s %17s %8s %10s %10s %9s\n", "pos", "‖h‖ med", "‖g‖ med", "‖g‖ paper", "Γ mean ± std", "ρ", "nudge", "nudge BP", "g32 err")
 	for _, l := range r.Layers {
-		fmt.Fprintf(w, "  h%-3d %10s %10s %10s %8s ± %6.3f %8s %10s %10s %9s\n", l.Position, f3(l.HNorm.Median), f3(l.GNorm.Median),
-			f3(l.GNormPaper), signed(l.CosMean), l.CosStd, signed(l.Rho), f3(l.Nudge), f3(l.NudgeBP), f3(l.G32RelErr))
+		fmt.Fprintf(w, "  h%-3d %10s %10s %10s %8s ± %6.3f %8s %10s %10s %9s\n", l.Position, FormatNum(l.HNorm.Median), FormatNum(l.GNorm.Median),
+			FormatNum(l.GNormPaper), FormatSigned(l.CosMean), l.CosStd, FormatSigned(l.Rho), FormatNum(l.Nudge), FormatNum(l.NudgeBP), FormatNum(l.G32RelErr))
 	}
 	a := r.Aggregate
-	fmt.Fprintf(w, "  aggregate Γ: mean %s · deep (p ≥ 1) %s · median %s · flattened %s", signed(a.MeanAll), signed(a.MeanDeep), signed(a.Median), signed(a.Flattened))
+	fmt.Fprintf(w, "  aggregate Γ: mean %s · deep (p ≥ 1) %s · median %s · flattened %s", FormatSigned(a.MeanAll), FormatSigned(a.MeanDeep), FormatSigned(a.Median), FormatSigned(a.Flattened))
 	if !math.IsNaN(r.Stability) {
 		fmt.Fprintf(w, " · stability at h%d %.3f", r.StabilityPosition, r.Stability)
 	}
@@ -161,9 +164,9 @@ func (r *Report) Markdown() string {
 	fmt.Fprintf(&b, "| feedback matrices | drawn from the run's feedback seed, saved in the checkpoint (see config.json) |\n")
 	fmt.Fprintf(&b, "| accuracy | %.4f |\n", r.Accuracy)
 	fmt.Fprintf(&b, "| headline Γ | %+.3f — mean over positions of the per-sample mean cosine (no clamp) |\n", r.Aggregate.MeanAll)
-	fmt.Fprintf(&b, "| other aggregations | deep (p ≥ 1) %s, median %s, flattened %s |\n", signed(r.Aggregate.MeanDeep), signed(r.Aggregate.Median), signed(r.Aggregate.Flattened))
+	fmt.Fprintf(&b, "| other aggregations | deep (p ≥ 1) %s, median %s, flattened %s |\n", FormatSigned(r.Aggregate.MeanDeep), FormatSigned(r.Aggregate.Median), FormatSigned(r.Aggregate.Flattened))
 	fmt.Fprintf(&b, "| per-layer Γ table reported | yes (below) |\n")
-	fmt.Fprintf(&b, "| (c) direction stability at h%d | %s |\n", r.StabilityPosition, f3(r.Stability))
+	fmt.Fprintf(&b, "| (c) direction stability at h%d | %s |\n", r.StabilityPosition, FormatNum(r.Stability))
 	if r.FrozenAcc != nil {
 		fmt.Fprintf(&b, "| (d) frozen-blocks accuracy | %.4f (%s); rule: accuracy ≥ frozen + %.0f pp |\n", *r.FrozenAcc, r.FrozenDir, r.Thresholds.D3MarginPP)
 	} else {
@@ -180,18 +183,18 @@ func (r *Report) Markdown() string {
 		fmt.Fprintf(&b, "\nD2 criteria (decision: %s):\n\n", r.Thresholds.D2Criterion)
 		for _, k := range []string{"paper", "precision"} {
 			cr := d2.Criteria[k]
-			fmt.Fprintf(&b, "- %s: %s vs %s — fired: %v (%s)\n", k, f3(cr.Value), f3(cr.Threshold), cr.Fired, cr.Meaning)
+			fmt.Fprintf(&b, "- %s: %s vs %s — fired: %v (%s)\n", k, FormatNum(cr.Value), FormatNum(cr.Threshold), cr.Fired, cr.Meaning)
 		}
 	}
 	fmt.Fprintf(&b, "\n## Per position\n\n| position | (a) ‖h‖ median | (b) ‖g‖ median (summed loss) | ‖g‖ paper convention | Γ mean ± std | ρ | nudge | nudge (BP) | float32 ref. rel. error |\n|---|---|---|---|---|---|---|---|---|\n")
 	for _, l := range r.Layers {
-		fmt.Fprintf(&b, "| h%d | %s | %s | %s | %s ± %.3f | %s | %s | %s | %s |\n", l.Position, f3(l.HNorm.Median), f3(l.GNorm.Median),
-			f3(l.GNormPaper), signed(l.CosMean), l.CosStd, signed(l.Rho), f3(l.Nudge), f3(l.NudgeBP), f3(l.G32RelErr))
+		fmt.Fprintf(&b, "| h%d | %s | %s | %s | %s ± %.3f | %s | %s | %s | %s |\n", l.Position, FormatNum(l.HNorm.Median), FormatNum(l.GNorm.Median),
+			FormatNum(l.GNormPaper), FormatSigned(l.CosMean), l.CosStd, FormatSigned(l.Rho), FormatNum(l.Nudge), FormatNum(l.NudgeBP), FormatNum(l.G32RelErr))
 	}
 	if f := r.FreshB; f != nil {
 		fmt.Fprintf(&b, "\nFresh-B null (%d draws, feedback seeds %d…%d):\n\n| position | Γ with the training feedback | Γ with fresh feedback |\n|---|---|---|\n", f.N, f.Seeds[0], f.Seeds[len(f.Seeds)-1])
 		for _, l := range f.Layers {
-			fmt.Fprintf(&b, "| h%d | %s | %s ± %.3f |\n", l.Position, signed(l.Train), signed(l.FreshMean), l.FreshStd)
+			fmt.Fprintf(&b, "| h%d | %s | %s ± %.3f |\n", l.Position, FormatSigned(l.Train), FormatSigned(l.FreshMean), l.FreshStd)
 		}
 	}
 	if len(r.WBAngles) > 0 {

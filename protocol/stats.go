@@ -40,7 +40,9 @@ func median(v []float64) float64 {
 	return (s[n/2-1] + s[n/2]) / 2
 }
 
-func meanStd(v []float64) (mean, std float64) {
+// MeanStd is the mean and the sample standard deviation (ddof = 1) of v:
+// std is NaN for fewer than two values, and both are NaN for none.
+func MeanStd(v []float64) (mean, std float64) {
 	if len(v) == 0 {
 		return math.NaN(), math.NaN()
 	}
@@ -49,12 +51,22 @@ func meanStd(v []float64) (mean, std float64) {
 	}
 	mean /= float64(len(v))
 	if len(v) < 2 {
-		return mean, 0
+		return mean, math.NaN()
 	}
 	for _, x := range v {
 		std += (x - mean) * (x - mean)
 	}
-	return mean, math.Sqrt(std / float64(len(v)-1)) // sample std, ddof = 1
+	return mean, math.Sqrt(std / float64(len(v)-1))
+}
+
+// meanStd is MeanStd with std 0 for a single value, as audit.json records
+// the spread over one sample or one draw.
+func meanStd(v []float64) (mean, std float64) {
+	mean, std = MeanStd(v)
+	if len(v) == 1 {
+		std = 0
+	}
+	return mean, std
 }
 
 // norm is the L2 norm, scaled so that neither tiny (1e-300) nor huge

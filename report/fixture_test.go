@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/faudit/faudit/internal/nanjson"
 	"github.com/faudit/faudit/model"
 	"github.com/faudit/faudit/protocol"
 	"github.com/faudit/faudit/train"
@@ -68,10 +69,11 @@ func (f fixture) audit() *protocol.Report {
 
 func writeJSON(t *testing.T, path string, v any) {
 	t.Helper()
-	b, err := marshalSafe(v)
+	b, err := nanjson.MarshalIndent(v, "", "  ")
 	if err != nil {
 		t.Fatal(err)
 	}
+	b = append(b, '\n')
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -140,17 +140,6 @@ func archLabel(m model.Config) string {
 	return strings.Join(parts, " ")
 }
 
-// blocksOf is L, the number of blocks --train-blocks counts.
-func blocksOf(m model.Config) int {
-	switch m.Arch {
-	case "mlp":
-		return len(m.HiddenLayers)
-	case "cnn":
-		return len(m.Channels)
-	}
-	return m.Blocks
-}
-
 // flatConfig is cfg's shared settings as "path=value" leaves ("model."
 // dropped from the paths).
 func flatConfig(cfg train.Config) map[string]string {
@@ -260,7 +249,7 @@ func lessGroup(a, b *Group) bool {
 // trainedBlocks is k, with −1 (all) read as L.
 func trainedBlocks(cfg train.Config) int {
 	if cfg.TrainBlocks < 0 {
-		return blocksOf(cfg.Model)
+		return cfg.Model.NumBlocks()
 	}
 	return cfg.TrainBlocks
 }

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/faudit/faudit/internal/nanjson"
 	"github.com/faudit/faudit/protocol"
 	"github.com/faudit/faudit/train"
 )
@@ -147,7 +148,7 @@ func readJSONFile(path string, dst any, what string) error {
 	if err != nil {
 		return fmt.Errorf("%s: cannot read (%v)", path, errors.Unwrap(err))
 	}
-	if err := decodeJSON(b, dst); err != nil {
+	if err := nanjson.Unmarshal(b, dst); err != nil {
 		return fmt.Errorf("%s: corrupt JSON (%v); expected %s", path, err, what)
 	}
 	return nil
@@ -171,7 +172,7 @@ func readMetrics(path string) ([]train.EpochMetrics, error) {
 			continue
 		}
 		var m train.EpochMetrics
-		if err := decodeJSON(text, &m); err != nil {
+		if err := nanjson.Unmarshal(text, &m); err != nil {
 			return nil, fmt.Errorf("%s:%d: corrupt line (%v); expected one JSON object per epoch", path, line, err)
 		}
 		out = append(out, m)
@@ -190,7 +191,7 @@ func readAudit(path string) (*protocol.Report, string) {
 		return nil, fmt.Sprintf("cannot read %s: %v", protocol.AuditJSON, errors.Unwrap(err))
 	}
 	rep := new(protocol.Report)
-	if err := decodeJSON(b, rep); err != nil {
+	if err := nanjson.Unmarshal(b, rep); err != nil {
 		return nil, fmt.Sprintf("corrupt %s: %v", protocol.AuditJSON, err)
 	}
 	if len(rep.Layers) == 0 || rep.Verdict == "" {
@@ -206,7 +207,7 @@ func epochAudit(m train.EpochMetrics) *protocol.EpochAudit {
 		return nil
 	}
 	a := new(protocol.EpochAudit)
-	if decodeJSON(m.Audit, a) != nil {
+	if nanjson.Unmarshal(m.Audit, a) != nil {
 		return nil
 	}
 	return a

@@ -414,7 +414,7 @@ func (r *Report) ladderPlots() []*Plot {
 		var errs []float64
 		for _, g := range f.groups {
 			k := trainedBlocks(g.Config)
-			maxL = max(maxL, k, blocksOf(g.Config.Model))
+			maxL = max(maxL, k, g.Config.Model.NumBlocks())
 			s.X, s.Y = append(s.X, float64(k)), append(s.Y, g.Accuracy.Mean)
 			errs = append(errs, g.Accuracy.Std)
 		}

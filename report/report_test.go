@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/faudit/faudit/chart"
+	"github.com/faudit/faudit/internal/nanjson"
 	"github.com/faudit/faudit/protocol"
 	"github.com/faudit/faudit/train"
 )
@@ -383,7 +384,7 @@ func TestNullsReadBackAsNaN(t *testing.T) {
 
 func TestJSONHasNoNaNAndCSVParsesBack(t *testing.T) {
 	r, _ := build(t, sweepFixtures())
-	js, err := marshalSafe(r)
+	js, err := nanjson.MarshalIndent(r, "", "  ")
 	if err != nil || !json.Valid(js) || regexp.MustCompile(`[:\[,]\s*[-+]?(NaN|Inf)`).Match(js) {
 		t.Fatalf("report.json: err %v, valid %v", err, json.Valid(js))
 	}
@@ -545,7 +546,7 @@ func TestReportIsDeterministic(t *testing.T) {
 			t.Fatal(err)
 		}
 		r := Build(c, "study")
-		js, _ := marshalSafe(r)
+		js, _ := nanjson.MarshalIndent(r, "", "  ")
 		mds, jss = append(mds, r.Markdown()+string(r.GroupsCSV())+string(r.RunsCSV())), append(jss, string(js))
 	}
 	if mds[0] != mds[1] || jss[0] != jss[1] {

@@ -3,6 +3,8 @@ package report
 import (
 	"math"
 	"sort"
+
+	"github.com/faudit/faudit/protocol"
 )
 
 // Stat summarises one quantity over the seeds of a group. Mean is the
@@ -39,25 +41,14 @@ func minMax(v []float64) (lo, hi float64) {
 	return lo, hi
 }
 
-// meanStd is the arithmetic mean and the sample std (ddof = 1).
+// meanStd is the arithmetic mean and the sample std (ddof = 1) of the
+// values that are not NaN, with their range.
 func meanStd(values []float64) Stat {
 	v := finite(values)
-	s := Stat{Mean: math.NaN(), Std: math.NaN(), Min: math.NaN(), Max: math.NaN(), N: len(v)}
-	if len(v) == 0 {
-		return s
-	}
-	s.Min, s.Max = minMax(v)
-	sum := 0.0
-	for _, x := range v {
-		sum += x
-	}
-	s.Mean = sum / float64(len(v))
-	if len(v) > 1 {
-		ss := 0.0
-		for _, x := range v {
-			ss += (x - s.Mean) * (x - s.Mean)
-		}
-		s.Std = math.Sqrt(ss / float64(len(v)-1))
+	s := Stat{Min: math.NaN(), Max: math.NaN(), N: len(v)}
+	s.Mean, s.Std = protocol.MeanStd(v)
+	if len(v) > 0 {
+		s.Min, s.Max = minMax(v)
 	}
 	return s
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/faudit/faudit/protocol"
 )
 
 // Table is one table of the report, rendered to Markdown and HTML alike.
@@ -15,30 +17,16 @@ type Table struct {
 	Rows    [][]string
 }
 
-// num formats a number compactly: fixed for ordinary magnitudes, exponent
-// otherwise; "—" for NaN.
+// num formats a number as protocol.FormatNum does (the audit's own
+// tables), but with ∞ and −∞ for infinities.
 func num(x float64) string {
 	switch {
-	case math.IsNaN(x):
-		return "—"
 	case math.IsInf(x, 1):
 		return "∞"
 	case math.IsInf(x, -1):
 		return "−∞"
-	case x == 0:
-		return "0"
-	case math.Abs(x) >= 1e4 || math.Abs(x) < 1e-3:
-		return fmt.Sprintf("%.2e", x)
 	}
-	return fmt.Sprintf("%.4g", x)
-}
-
-// signed is a cosine-like value with its sign, "—" for NaN.
-func signed(x float64) string {
-	if math.IsNaN(x) {
-		return "—"
-	}
-	return fmt.Sprintf("%+.3f", x)
+	return protocol.FormatNum(x)
 }
 
 func acc(x float64) string {
@@ -84,7 +72,7 @@ func (g *Group) seedsCell() string {
 func gammaProfile(s []Stat) string {
 	parts := make([]string, len(s))
 	for i, v := range s {
-		parts[i] = signed(v.Mean)
+		parts[i] = protocol.FormatSigned(v.Mean)
 	}
 	if len(parts) == 0 {
 		return "—"
@@ -100,7 +88,7 @@ func (r *Report) AuditTable() Table {
 		Header: []string{"group", "n", "accuracy", "Γ mean_all", "Γ mean_deep", "Γ per position (h0 … hL)", "D1 growth", "‖h_L‖",
 			"D2 ‖g_L‖ paper", "D2 κ", "D3 lead (pp)", "M2", "verdict", "checks fired"}}
 	for _, g := range r.Groups {
-		t.Rows = append(t.Rows, []string{g.Label, g.seedsCell(), pm(g.Accuracy, acc), pm(g.GammaAll, signed), pm(g.GammaDeep, signed),
+		t.Rows = append(t.Rows, []string{g.Label, g.seedsCell(), pm(g.Accuracy, acc), pm(g.GammaAll, protocol.FormatSigned), pm(g.GammaDeep, protocol.FormatSigned),
 			gammaProfile(g.Gamma), times(g.D1.Mean), num(lastStat(g.HNorm).Mean), num(g.D2Paper.Mean), num(g.D2RelErr.Mean),
 			pm(g.D3Lead, pp), num(g.M2.Mean), g.Verdict, g.FiredSummary()})
 	}
@@ -121,7 +109,7 @@ func (r *Report) PositionTables() (gammas, norms []Table) {
 		for _, grp := range f.groups {
 			gr, hr, gg := []string{grp.Label}, []string{grp.Label}, []string{grp.Label}
 			for p := 0; p < P; p++ {
-				gr = append(gr, pm(grp.Gamma[p], signed))
+				gr = append(gr, pm(grp.Gamma[p], protocol.FormatSigned))
 				hr = append(hr, num(grp.HNorm[p].Mean))
 				gg = append(gg, num(grp.GNormPaper[p].Mean))
 			}
@@ -193,7 +181,7 @@ func (r *Report) DecisionTable() Table {
 		Caption: "Rule: " + StandardPairRule + ". The protocol's verdict and the checks that fired (seeds failing / seeds checked).",
 		Header:  []string{"group", "accuracy", "Γ mean_all", "chance", "standard pair", "runs it accepts", "protocol verdict", "checks fired", "reading"}}
 	for _, d := range r.Decisions {
-		t.Rows = append(t.Rows, []string{d.Group, acc(d.Accuracy), signed(d.Gamma), acc(d.Chance), d.Pair,
+		t.Rows = append(t.Rows, []string{d.Group, acc(d.Accuracy), protocol.FormatSigned(d.Gamma), acc(d.Chance), d.Pair,
 			fmt.Sprintf("%d/%d", d.PairAccepts, d.Audited), d.Verdict, d.Fired, d.Reading})
 	}
 	return t
@@ -207,7 +195,7 @@ func rankCell(m RankMetric, i int) string {
 	var s string
 	switch m.Name {
 	case "deep Γ":
-		s = signed(v)
+		s = protocol.FormatSigned(v)
 	case "accuracy":
 		s = acc(v)
 	case "D3 lead":
@@ -240,7 +228,7 @@ func (r *Report) RankingTables() []Table {
 		Caption: "Kendall's τ_b between the deep-Γ ranks and each functional ranking (1 = same order, −1 = reversed); discordant pairs are groups the two order oppositely.",
 		Header:  []string{"functional metric", "Kendall τ_b", "discordant pairs", "reading"}}
 	for _, ag := range rk.Agreements {
-		a.Rows = append(a.Rows, []string{ag.Metric, signed(ag.Tau), fmt.Sprintf("%d of %d", ag.Discordant, ag.Pairs), ag.Reading})
+		a.Rows = append(a.Rows, []string{ag.Metric, protocol.FormatSigned(ag.Tau), fmt.Sprintf("%d of %d", ag.Discordant, ag.Pairs), ag.Reading})
 	}
 	return []Table{t, a}
 }
@@ -254,7 +242,7 @@ func (r *Report) PenaltyTables() []Table {
 			Header:  []string{"λ", "n", "accuracy", "‖h_L‖", "‖g_L‖ paper", "D1 growth", "Γ mean_deep", "verdict"}}
 		for _, g := range f.groups {
 			t.Rows = append(t.Rows, []string{formatLambda(g.Config.Penalty), g.seedsCell(), pm(g.Accuracy, acc), num(lastStat(g.HNorm).Mean),
-				num(lastStat(g.GNormPaper).Mean), times(g.D1.Mean), pm(g.GammaDeep, signed), g.Verdict})
+				num(lastStat(g.GNormPaper).Mean), times(g.D1.Mean), pm(g.GammaDeep, protocol.FormatSigned), g.Verdict})
 		}
 		out = append(out, t)
 	}
@@ -281,7 +269,7 @@ func (r *Report) RunsTable() Table {
 	t := Table{ID: "runs", Title: "Runs", Caption: "Every run found, relative to " + r.Dir + ".",
 		Header: []string{"run", "group", "seed", "accuracy", "Γ mean_all", "Γ mean_deep", "D1 growth", "D2 ‖g_L‖ paper", "D2 κ", "D3 lead (pp)", "M2", "verdict", "standard pair", "note"}}
 	for _, row := range r.Runs {
-		t.Rows = append(t.Rows, []string{row.Dir, row.Group, fmt.Sprint(row.Seed), acc(row.Accuracy), signed(row.GammaAll), signed(row.GammaDeep),
+		t.Rows = append(t.Rows, []string{row.Dir, row.Group, fmt.Sprint(row.Seed), acc(row.Accuracy), protocol.FormatSigned(row.GammaAll), protocol.FormatSigned(row.GammaDeep),
 			times(row.D1), num(row.D2Paper), num(row.D2RelErr), pp(row.D3Lead), num(row.M2), row.Verdict, row.StandardPair, row.AuditNote})
 	}
 	return t

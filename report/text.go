@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/faudit/faudit/protocol"
 )
 
 // pad left-aligns s in width runes.
@@ -32,7 +34,7 @@ func (r *Report) Text(w io.Writer) {
 	}
 	fmt.Fprintln(w, "  verdict")
 	for _, g := range r.Groups {
-		cells := []string{fmt.Sprint(len(g.rows)), pm(g.Accuracy, acc), signed(g.GammaAll.Mean), signed(g.GammaDeep.Mean),
+		cells := []string{fmt.Sprint(len(g.rows)), pm(g.Accuracy, acc), protocol.FormatSigned(g.GammaAll.Mean), protocol.FormatSigned(g.GammaDeep.Mean),
 			times(g.D1.Mean), num(g.D2Paper.Mean), pp(g.D3Lead.Mean)}
 		fmt.Fprint(w, pad(g.Label, width))
 		for i, c := range cells {

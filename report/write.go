@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/faudit/faudit/internal/atomicfile"
+	"github.com/faudit/faudit/internal/nanjson"
 	"github.com/faudit/faudit/train"
 )
 
@@ -50,10 +51,11 @@ func Write(r *Report, out string) (string, error) {
 		}
 		svgs[p.Name] = svg
 	}
-	js, err := marshalSafe(r)
+	js, err := nanjson.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return "", err
 	}
+	js = append(js, '\n')
 	files := []struct {
 		name string
 		data []byte

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/faudit/faudit/protocol"
 	"github.com/faudit/faudit/train"
 )
 
@@ -55,35 +56,16 @@ func Ladder(cells []Cell) []Rung {
 	})
 	out := make([]Rung, len(rungs))
 	for i, r := range rungs {
-		r.Mean, r.Std = MeanStd(r.Accs)
+		r.Mean, r.Std = protocol.MeanStd(r.Accs)
 		base := byKey[key{r.Arch, r.Rule, r.Penalty, 0}]
 		r.Gain = math.NaN()
 		if base != nil {
-			bm, _ := MeanStd(base.Accs)
+			bm, _ := protocol.MeanStd(base.Accs)
 			r.Gain = 100 * (r.Mean - bm)
 		}
 		out[i] = *r
 	}
 	return out
-}
-
-// MeanStd is the mean and the standard deviation with ddof=1 (NaN for fewer
-// than two values; both NaN for none).
-func MeanStd(xs []float64) (mean, std float64) {
-	if len(xs) == 0 {
-		return math.NaN(), math.NaN()
-	}
-	for _, x := range xs {
-		mean += x
-	}
-	mean /= float64(len(xs))
-	if len(xs) < 2 {
-		return mean, math.NaN()
-	}
-	for _, x := range xs {
-		std += (x - mean) * (x - mean)
-	}
-	return mean, math.Sqrt(std / float64(len(xs)-1))
 }
 
 // WriteLadder prints the rungs as a table, one block per (arch, rule, λ);

@@ -14,7 +14,6 @@ import (
 	"strings"
 
 	"github.com/faudit/faudit/internal/atomicfile"
-	"github.com/faudit/faudit/model"
 	"github.com/faudit/faudit/sweep"
 	"github.com/faudit/faudit/train"
 )
@@ -349,7 +348,7 @@ func resolve(s *sweepSettings) (*plan, error) {
 		if err != nil {
 			return nil, err
 		}
-		p.blocks[a] = numBlocks(cfg.Model)
+		p.blocks[a] = cfg.Model.NumBlocks()
 	}
 	if s.ladder {
 		g.TrainBlocks = nil
@@ -402,18 +401,6 @@ func cellConfig(args []string) (train.Config, error) {
 		return c, err
 	}
 	return c, c.Validate()
-}
-
-// numBlocks is L, what --train-blocks counts: residual blocks (resmlp,
-// vit), hidden layers (mlp) or conv stages (cnn).
-func numBlocks(m model.Config) int {
-	switch m.Arch {
-	case "mlp":
-		return len(m.HiddenLayers)
-	case "cnn":
-		return len(m.Channels)
-	}
-	return m.Blocks
 }
 
 // emit writes the Slurm script or the Kubernetes manifest that runs the

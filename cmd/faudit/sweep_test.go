@@ -15,6 +15,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/faudit/faudit/protocol"
 	"github.com/faudit/faudit/sweep"
 	"github.com/faudit/faudit/train"
 )
@@ -239,7 +240,7 @@ func TestLadder(t *testing.T) {
 			}
 			accs = append(accs, res.TestAcc)
 		}
-		m, sd := sweep.MeanStd(accs)
+		m, sd := protocol.MeanStd(accs)
 		means[k] = m
 		gain := "(baseline)"
 		if k > 0 {
