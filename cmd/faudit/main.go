@@ -114,15 +114,31 @@ func usage(w io.Writer) {
 	for _, c := range commands {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
+	// sweep and ladder take every train and audit flag too; list only
+	// their own here (faudit sweep --help lists all).
+	inherited := map[string]bool{}
+	for _, fs := range []*flag.FlagSet{trainFlags(), auditFlags()} {
+		fs.VisitAll(func(f *flag.Flag) { inherited[f.Name] = true })
+	}
 	for _, c := range commands {
 		fs := c.flags()
+		own := flag.NewFlagSet(c.name, flag.ContinueOnError)
+		grid := c.name == "sweep" || c.name == "ladder"
+		fs.VisitAll(func(f *flag.Flag) {
+			if !grid || !inherited[f.Name] {
+				own.Var(f.Value, f.Name, f.Usage)
+			}
+		})
 		n := 0
-		fs.VisitAll(func(*flag.Flag) { n++ })
+		own.VisitAll(func(*flag.Flag) { n++ })
 		if n == 0 {
 			continue
 		}
 		fmt.Fprintf(w, "\nfaudit %s flags:\n", c.name)
-		printFlags(w, fs)
+		if grid {
+			fmt.Fprintf(w, "  (and every faudit train flag, applied to each cell — --arch, --rule, --seed, --penalty give one-value axes, --audit-every defaults to 1 —\n   and every faudit audit flag but --baseline and --json; faudit %s --help lists them all)\n", c.name)
+		}
+		printFlags(w, own)
 	}
 	fmt.Fprintf(w, "\nExit status: 0 success, 1 failure while running, 2 bad input, 130 interrupted.\n")
 }
