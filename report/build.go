@@ -25,6 +25,7 @@ type Report struct {
 	Calibration      []Calibration       `json:"calibration"`
 	Decisions        []Decision          `json:"decisions"`
 	Ranking          Ranking             `json:"cosine_vs_function"`
+	FreshB           []FreshBGroup       `json:"fresh_b"` // groups whose audits carry the fresh-B null
 	Plots            []*Plot             `json:"plots"`
 	Notes            []string            `json:"notes"`
 }
@@ -39,6 +40,7 @@ var ReportConventions = map[string]string{
 	"report_deep":      "deep Γ and the nudge used for ranking: mean over positions p ≥ 1 (aggregate mean_deep; nudge Δloss averaged the same way, more negative = better)",
 	"report_loss_drop": "training-loss decrease: the first epoch's train_loss minus the last epoch's, from metrics.jsonl",
 	"report_ranks":     "ranks: 1 = best, ties share the mean rank; agreement with the deep-Γ ranking by Kendall's τ_b",
+	"report_fresh_b":   "fresh-B null, per group and position over the runs whose audit.json carries fresh_b: Γ_train mean ± std over runs; Γ_fresh the mean of the runs' means over draws ± σ, the pooled within-run std over draws √(Σ (n_i − 1) s_i² / Σ (n_i − 1)); Δ = Γ_train − Γ_fresh and Δ/σ; reading: " + FreshBCriterion,
 	"report_d3":        "D3 lead: accuracy minus the frozen-blocks baseline in pp, from audit.json, else from a baseline of the identical recipe and seed found under the directory",
 }
 
@@ -75,6 +77,7 @@ func Build(c *Collection, dir string) *Report {
 	r.Calibration = calibrations(c.Runs, r.Thresholds)
 	r.Decisions = decisions(r.Groups)
 	r.Ranking = rank(r.Groups)
+	r.FreshB = freshBGroups(r.Groups)
 	r.Plots = r.plots()
 	return r
 }

@@ -19,6 +19,13 @@
 //   - the verdict: the common one when every audited seed agrees, else
 //     "FAIL k/n" with how often each check fired.
 //
+// When audits carry the fresh-B null (faudit audit --fresh-b N), a section
+// sets, per group and position, Γ with the training feedback (mean ± std
+// over runs) beside Γ with fresh feedback (mean of the runs' means over
+// draws ± the pooled std over draws), with Δ, Δ/σ and a reading: alignment
+// specific to the trained B when |Γ_fresh| < 2σ and |Γ_train| > 3σ. Without
+// any null the section says how to get one.
+//
 // The two summary analyses are calibration margins (paper §5.11: healthy-
 // and failing-side extremes of each check's quantity and the range of
 // thresholds that keeps every verdict) with a decision table (what the

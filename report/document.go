@@ -55,6 +55,7 @@ func (r *Report) sections() []section {
 			Intro: []string{"Read a row left to right: what the standard pair reports (accuracy, aggregate Γ), where the credit sits (Γ per position), then the protocol's checks and verdict. " +
 				"A verdict written FAIL k/n means the seeds disagree: k of the n audited seeds fail."}},
 		{ID: "gamma", Title: SectionGamma, Tables: gammas, Plots: byName(SectionGamma)},
+		{ID: "fresh-b", Title: SectionFreshB, Intro: r.freshBIntro(), Tables: r.FreshBTables(), Plots: byName(SectionFreshB)},
 		{ID: "norms", Title: SectionNorms, Tables: norms, Plots: byName(SectionNorms)},
 		epochs,
 	}

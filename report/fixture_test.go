@@ -25,7 +25,8 @@ type fixture struct {
 	relErr32                    float64  // float32 relative error of g_L (κ32)
 	frozen                      *float64 // D3's baseline accuracy, nil: D3 not run
 	epochAudits                 []*protocol.EpochAudit
-	auditJSON                   string // raw audit.json to write instead (corrupt files)
+	freshB                      *protocol.FreshB // audit.json's fresh_b, nil: none
+	auditJSON                   string           // raw audit.json to write instead (corrupt files)
 }
 
 // baseConfig is a small resmlp (2 blocks: positions h0, h1, h2) on synthetic
@@ -64,7 +65,7 @@ func (f fixture) audit() *protocol.Report {
 		"D3": protocol.D3(f.acc, f.frozen, th), "M2": protocol.M2(m, th)}
 	return &protocol.Report{Version: "0.1.0", Dir: f.dir, Arch: f.cfg.Model.Arch, Rule: f.cfg.Rule, Data: f.cfg.Data, Seed: f.cfg.Seed,
 		Precision: f.cfg.Precision, Epochs: f.cfg.Epochs, Verdict: protocol.Verdict(checks), Accuracy: f.acc, FrozenAcc: f.frozen,
-		Checks: checks, Thresholds: th, Measurements: *m, Conventions: protocol.Conventions}
+		Checks: checks, Thresholds: th, Measurements: *m, FreshB: f.freshB, Conventions: protocol.Conventions}
 }
 
 func writeJSON(t *testing.T, path string, v any) {

@@ -20,12 +20,16 @@ import (
 )
 
 // studyWithRecords is the sweep fixtures with in-training audit records on
-// the unpenalised dfa runs, so that every kind of plot is drawn.
+// the unpenalised dfa runs and the fresh-B null on the λ = 1e-2 ones, so
+// that every kind of plot is drawn.
 func studyWithRecords() []fixture {
 	fs := sweepFixtures()
 	for i := range fs {
 		if fs[i].cfg.Rule == "dfa" && fs[i].cfg.Penalty == 0 {
 			fs[i].epochAudits = []*protocol.EpochAudit{{D1: 20, D2: 1e-6, D2RelErr: 1e-9, M2: math.NaN()}, {D1: 80, D2: 1e-8, D2RelErr: 1e-7}}
+		}
+		if fs[i].cfg.Rule == "dfa" && fs[i].cfg.Penalty == 1e-2 {
+			fs[i].freshB = freshNull(fs[i].cfg.FeedbackSeed, 20, fs[i].gamma, []float64{0.004, -0.002, 0.001}, []float64{0.02, 0.02, 0.02})
 		}
 	}
 	return fs
@@ -66,7 +70,7 @@ func TestWriteProducesEveryFile(t *testing.T) {
 	for _, p := range r.Plots {
 		kinds[p.Section] = true
 	}
-	for _, s := range []string{SectionGamma, SectionNorms, SectionEpochs, SectionPenalty, SectionLadder, SectionFunction} {
+	for _, s := range []string{SectionGamma, SectionFreshB, SectionNorms, SectionEpochs, SectionPenalty, SectionLadder, SectionFunction} {
 		if !kinds[s] {
 			t.Errorf("no plot in section %q", s)
 		}
@@ -195,7 +199,7 @@ func TestHTMLRendersEveryPlotInHeadlessChromium(t *testing.T) {
 	if len(r.Plots) < 10 {
 		t.Errorf("only %d plots; the study should give every kind", len(r.Plots))
 	}
-	for _, want := range []string{"Audit table", "Calibration margins", "Cosine vs function", "dfa rms · resmlp d32 L2"} {
+	for _, want := range []string{"Audit table", "Calibration margins", "Cosine vs function", "dfa rms · resmlp d32 L2", "Fresh-B null — dfa rms λ=1e-2 · resmlp d32 L2"} {
 		if !strings.Contains(dom, want) {
 			t.Errorf("the rendered page lacks %q", want)
 		}

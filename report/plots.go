@@ -42,6 +42,7 @@ const (
 func (r *Report) plots() []*Plot {
 	var out []*Plot
 	out = append(out, r.gammaPlots()...)
+	out = append(out, r.freshBPlots()...)
 	out = append(out, r.normPlots()...)
 	out = append(out, r.epochPlots()...)
 	out = append(out, r.penaltyPlots()...)

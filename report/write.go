@@ -202,7 +202,11 @@ func (r *Report) GroupsCSV() []byte {
 		"n", "n_audited", "seeds", "acc_mean", "acc_std", "gamma_mean_all", "gamma_mean_all_std", "gamma_mean_deep", "gamma_mean_deep_std",
 		"d1_growth", "h_norm_L", "d2_g_norm_paper", "d2_rel_err", "d3_lead_pp", "d3_lead_pp_std", "m2_ratio", "nudge_deep",
 		"train_loss_decrease", "frozen_acc", "verdict", "checks_fired"}
-	header = append(append(header, positionHeader("gamma", P)...), positionHeader("gamma_std", P)...)
+	header = append(append(append(header, positionHeader("gamma", P)...), positionHeader("gamma_std", P)...), freshBHeader(P)...)
+	fresh := map[string]*FreshBGroup{}
+	for i := range r.FreshB {
+		fresh[r.FreshB[i].Group] = &r.FreshB[i]
+	}
 	rows := [][]string{header}
 	for _, g := range r.Groups {
 		c := g.Config
@@ -216,7 +220,7 @@ func (r *Report) GroupsCSV() []byte {
 			csvNum(g.GammaDeep.Std), csvNum(g.D1.Mean), csvNum(lastStat(g.HNorm).Mean), csvNum(g.D2Paper.Mean), csvNum(g.D2RelErr.Mean),
 			csvNum(g.D3Lead.Mean), csvNum(g.D3Lead.Std), csvNum(g.M2.Mean), csvNum(g.NudgeDeep.Mean), csvNum(g.LossDrop.Mean),
 			csvNum(g.FrozenAcc.Mean), g.Verdict, g.FiredSummary()}
-		row = append(append(row, positionValues(means(g.Gamma), P)...), positionValues(statStds(g.Gamma), P)...)
+		row = append(append(append(row, positionValues(means(g.Gamma), P)...), positionValues(statStds(g.Gamma), P)...), freshBValues(fresh[g.Label], P)...)
 		rows = append(rows, row)
 	}
 	return csvBytes(rows)
@@ -236,7 +240,7 @@ func (r *Report) RunsCSV() []byte {
 	header := []string{"run", "group", "seed", "feedback_seed", "baseline", "epochs", "accuracy", "test_loss", "train_loss",
 		"train_loss_decrease", "audited", "verdict", "gamma_mean_all", "gamma_mean_deep", "d1_growth", "d2_g_norm_paper", "d2_rel_err",
 		"d2_fired", "d3_lead_pp", "d3_source", "frozen_acc", "m2_ratio", "nudge_deep", "checks_fired", "standard_pair", "audit_note"}
-	header = append(append(append(header, positionHeader("gamma", P)...), positionHeader("h_norm", P)...), positionHeader("g_norm_paper", P)...)
+	header = append(append(append(append(header, positionHeader("gamma", P)...), positionHeader("h_norm", P)...), positionHeader("g_norm_paper", P)...), freshBRunHeader(P)...)
 	rows := [][]string{header}
 	for _, x := range r.Runs {
 		row := []string{x.Dir, x.Group, fmt.Sprint(x.Seed), fmt.Sprint(x.FeedbackSeed), fmt.Sprint(x.Baseline), fmt.Sprint(x.Epochs),
@@ -244,7 +248,7 @@ func (r *Report) RunsCSV() []byte {
 			csvNum(x.GammaAll), csvNum(x.GammaDeep), csvNum(x.D1), csvNum(x.D2Paper), csvNum(x.D2RelErr), strings.Join(x.D2Fired, " "),
 			csvNum(x.D3Lead), x.D3Source, csvNum(x.FrozenAcc), csvNum(x.M2), csvNum(x.NudgeDeep), strings.Join(x.Fired, " "),
 			x.StandardPair, x.AuditNote}
-		row = append(append(append(row, positionValues(x.Gamma, P)...), positionValues(x.HNorm, P)...), positionValues(x.GNormPaper, P)...)
+		row = append(append(append(append(row, positionValues(x.Gamma, P)...), positionValues(x.HNorm, P)...), positionValues(x.GNormPaper, P)...), freshBRunValues(x.run.Audit, P)...)
 		rows = append(rows, row)
 	}
 	return csvBytes(rows)
