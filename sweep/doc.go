@@ -11,7 +11,7 @@
 // by -pen<λ> (λ in %g form) when the penalty axis has more than one value or
 // λ ≠ 0, and by -k<k> when the train-blocks axis has more than one value or
 // k ≠ −1. Axis values are distinct and arch names contain no hyphen, so
-// names are unique.
+// names are unique. A k = 0 cell is the exception: see below.
 //
 // # Resuming
 //
@@ -39,6 +39,30 @@
 // no lock has to be cleaned up after a crash. (A baseline directory left
 // unfinished by an interrupted stand-alone `faudit audit` is finished in
 // place instead.)
+//
+// # k = 0 cells
+//
+// With train-blocks 0 no block learns and the rule, the local norm and the
+// penalty have nothing to act on: the run is the frozen-blocks baseline of
+// its recipe. So a k = 0 cell is no run directory of its own: ResolveFrozen
+// points its Dir at protocol.BaselineDir of its recipe, the very directory
+// the D3 of its k ≠ 0 siblings uses, and records the config it is trained
+// from in Frozen (sweep.json's frozen_recipe; its train_args stay the grid
+// point's, for the checks of a rerun). Its name and index are unchanged.
+// The cell is trained by the baseline job above, in a temporary directory
+// renamed into place, once however many cells need it, and is resumed,
+// sharded and raced for like any baseline: a shard holding only the k = 0
+// cell trains the baseline itself. k = 0 cells of different rules or λ but
+// the same recipe are one directory, brought to Done once. Its status is
+// the baseline directory's. (Naming the directory needs the input shape, so
+// ResolveFrozen reads a few samples of the data; where it cannot, --list
+// and --emit show the cell unnamed, and Run refuses it.)
+//
+// A baseline cell is audited with --no-baseline, not against itself: D3
+// is skipped, while D1, D2, M2 and Γ are measured as for any run, so the
+// report has them for the baseline too. This holds with NoBaseline as well:
+// a k = 0 cell is then still trained, as the baseline it is. The depth
+// ladder's k = 0 row reads the baseline's result.json.
 //
 // # Pool
 //

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/faudit/faudit/rule"
+	"github.com/faudit/faudit/train"
 )
 
 // Grid is a sweep: the axes, and the fixed `faudit train` and `faudit
@@ -26,7 +27,8 @@ type Grid struct {
 	AuditArgs []string `json:"audit_args"`
 }
 
-// Cell is one grid point: one run directory.
+// Cell is one grid point: one run directory (for a k = 0 cell, the
+// frozen-blocks baseline directory it is; see ResolveFrozen).
 type Cell struct {
 	Index       int     `json:"index"` // position in the sorted grid
 	Name        string  `json:"name"`  // directory name under the sweep's --out
@@ -42,6 +44,13 @@ type Cell struct {
 	// Audit is the cell's `faudit audit` flags (without the directory and
 	// without --baseline).
 	Audit []string `json:"audit_args"`
+	// Frozen is set on a k = 0 cell by ResolveFrozen: the cell is then the
+	// frozen-blocks baseline of its recipe, this config (without version,
+	// backend and GOMAXPROCS, which the training fills in), and Dir is that
+	// baseline's directory, protocol.BaselineDir, which the D3 of the
+	// cell's k ≠ 0 siblings uses too. Until then (and on every other cell)
+	// it is nil and Dir is <out>/<Name>.
+	Frozen *train.Config `json:"frozen_recipe,omitempty"`
 }
 
 // TrainArgv is the full argument list of the child `faudit train` process.
@@ -50,10 +59,15 @@ func (c Cell) TrainArgv() []string {
 }
 
 // AuditArgv is the full argument list of the child `faudit audit` process;
-// baseline, if not empty, is the frozen-blocks baseline to compare with.
+// baseline, if not empty, is the frozen-blocks baseline to compare with. A
+// frozen-blocks baseline cell (Frozen set) is audited with --no-baseline:
+// it is not compared with itself.
 func (c Cell) AuditArgv(baseline string) []string {
 	a := append([]string{"audit"}, c.Audit...)
-	if baseline != "" {
+	switch {
+	case c.Frozen != nil:
+		a = append(a, "--no-baseline")
+	case baseline != "":
 		a = append(a, "--baseline", baseline)
 	}
 	return append(a, c.Dir)

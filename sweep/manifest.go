@@ -79,9 +79,13 @@ func CheckExisting(out string, cells []Cell) error {
 		if json.Unmarshal(b, &cfg) != nil {
 			continue // faudit train --resume reports it as the cell's failure
 		}
-		if cfg.Model.Arch != c.Arch || cfg.Rule != c.Rule || cfg.Seed != c.Seed || cfg.Penalty != c.Penalty || cfg.TrainBlocks != c.TrainBlocks {
-			return fmt.Errorf("%s holds a run of arch %s, rule %s, seed %d, penalty %g, train-blocks %d, not this sweep's cell; choose another --out (or remove it)",
-				c.Dir, cfg.Model.Arch, cfg.Rule, cfg.Seed, cfg.Penalty, cfg.TrainBlocks)
+		rule, penalty, what := c.Rule, c.Penalty, "this sweep's cell"
+		if c.Frozen != nil { // the frozen-blocks baseline the k = 0 cell is
+			rule, penalty, what = c.Frozen.Rule, c.Frozen.Penalty, "the frozen-blocks baseline of cell "+c.Name
+		}
+		if cfg.Model.Arch != c.Arch || cfg.Rule != rule || cfg.Seed != c.Seed || cfg.Penalty != penalty || cfg.TrainBlocks != c.TrainBlocks {
+			return fmt.Errorf("%s holds a run of arch %s, rule %s, seed %d, penalty %g, train-blocks %d, not %s; choose another --out (or remove it)",
+				c.Dir, cfg.Model.Arch, cfg.Rule, cfg.Seed, cfg.Penalty, cfg.TrainBlocks, what)
 		}
 	}
 	return nil

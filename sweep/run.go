@@ -41,7 +41,8 @@ type Options struct {
 	// follows the CPU affinity mask and, from Go 1.25 on, a cgroup CPU limit).
 	CPUs int
 	// NoBaseline: the audits skip D3 (the cells' audit flags must then
-	// include --no-baseline) and no baseline is trained.
+	// include --no-baseline) and no baseline is trained but those that k = 0
+	// cells are.
 	NoBaseline bool
 	// Log gets one line per event (nil: discard).
 	Log io.Writer
@@ -91,6 +92,9 @@ func Run(ctx context.Context, cells []Cell, opt Options) (*Summary, error) {
 	runs := make([]*cellRun, len(cells))
 	pending := 0
 	for i, c := range cells {
+		if c.TrainBlocks == 0 && c.Frozen == nil {
+			return nil, fmt.Errorf("cell %s: a k = 0 cell is the frozen-blocks baseline of its recipe; name it with ResolveFrozen first", c.Name)
+		}
 		runs[i] = &cellRun{Cell: c, status: StatusOf(c.Dir)}
 		if runs[i].status != Done {
 			pending++
@@ -103,13 +107,28 @@ func Run(ctx context.Context, cells []Cell, opt Options) (*Summary, error) {
 	r.gmp = max(1, opt.CPUs/jobs)
 	r.sum = Summary{Cells: len(cells), Jobs: jobs, GoMaxProcs: r.gmp}
 	fmt.Fprintf(opt.Log, "sweep: %d cells, %d to do; %d job(s) at a time, GOMAXPROCS=%d each\n", len(cells), pending, jobs, r.gmp)
+	frozen := map[string]*cellRun{} // baseline directory → the frozen cell that brings it to Done
 	for _, c := range runs {
-		switch c.status {
-		case Done:
+		switch {
+		case c.status == Done:
 			r.sum.Skipped++
 			r.done++
-			r.logf("skipped  %s (already audited)", c.Name)
-		case Trained:
+			r.logf("skipped  %s (already audited)", c.Label())
+		case c.Frozen != nil:
+			// A k = 0 cell is its recipe's frozen-blocks baseline, trained
+			// by the baseline job; cells with the same recipe (other
+			// rules, other λ) share the directory and follow the first.
+			if p := frozen[c.Dir]; p != nil {
+				p.twins = append(p.twins, c)
+				continue
+			}
+			frozen[c.Dir] = c
+			if c.status == Trained {
+				r.push(job{kind: auditJob, cell: c})
+			} else {
+				r.awaitBaseline(c, c.Dir, *c.Frozen)
+			}
+		case c.status == Trained:
 			r.afterTrain(c)
 		default:
 			r.push(job{kind: trainJob, cell: c})
@@ -178,14 +197,16 @@ func (j job) order() int {
 type cellRun struct {
 	Cell
 	status   Status
-	baseline string // the frozen-blocks baseline the audit compares with ("": none or itself)
+	baseline string     // the frozen-blocks baseline the audit compares with ("": none, or the cell is one)
+	twins    []*cellRun // frozen cells of the same baseline directory, finished (or failed) with this one
 }
 
 // baseRun is one frozen-blocks baseline and the cells waiting for it.
 type baseRun struct {
 	dir     string
 	recipe  train.Config
-	first   int // index of the first cell that needs it (for ordering)
+	first   int    // index of the first cell that needs it (for ordering)
+	cell    string // the frozen cell that is this baseline, if one asked for it first
 	done    bool
 	failed  string
 	waiting []*cellRun
@@ -281,7 +302,11 @@ func (r *runner) run(ctx context.Context, j job) {
 	case baselineJob:
 		b := j.base
 		r.mu.Lock()
-		r.logf("baseline %s (frozen blocks, bp)", b.dir)
+		if b.cell != "" {
+			r.logf("baseline %s (frozen blocks, bp; the k = 0 cell %s)", b.dir, b.cell)
+		} else {
+			r.logf("baseline %s (frozen blocks, bp)", b.dir)
+		}
 		r.mu.Unlock()
 		err := r.trainBaseline(ctx, b)
 		r.mu.Lock()
@@ -305,7 +330,7 @@ func (r *runner) run(ctx context.Context, j job) {
 	case auditJob:
 		c := j.cell
 		r.mu.Lock()
-		r.logf("audit    %s", c.Name)
+		r.logf("audit    %s", c.Label())
 		r.mu.Unlock()
 		if err := r.exec(ctx, c.AuditArgv(c.baseline), r.gmp, filepath.Join(c.Dir, LogFile)); err != nil {
 			r.failCell(ctx, c, "audit", err)
@@ -318,9 +343,11 @@ func (r *runner) run(ctx context.Context, j job) {
 		b, _ := os.ReadFile(filepath.Join(c.Dir, protocol.AuditJSON))
 		json.Unmarshal(b, &a)
 		r.mu.Lock()
-		r.sum.Finished++
-		r.done++
-		r.logf("finished %s: test_acc %.4f, verdict %s", c.Name, a.Accuracy, a.Verdict)
+		for _, t := range append([]*cellRun{c}, c.twins...) {
+			r.sum.Finished++
+			r.done++
+			r.logf("finished %s: test_acc %.4f, verdict %s", t.Label(), a.Accuracy, a.Verdict)
+		}
 		r.mu.Unlock()
 	}
 }
@@ -330,7 +357,7 @@ func (r *runner) afterTrain(c *cellRun) {
 	var dir string
 	var recipe train.Config
 	cfg, err := readConfig(c.Dir)
-	if err == nil && !r.opt.NoBaseline && cfg.TrainBlocks != 0 { // k = 0: the run is its own baseline
+	if err == nil && !r.opt.NoBaseline && cfg.TrainBlocks != 0 { // (k = 0 cells are baselines and never trained here)
 		dir, recipe = protocol.BaselineDir(c.Dir, cfg), protocol.FrozenRecipe(cfg)
 	}
 	r.mu.Lock()
@@ -340,7 +367,19 @@ func (r *runner) afterTrain(c *cellRun) {
 		return
 	}
 	c.baseline = dir
-	if dir == "" || exists(filepath.Join(dir, train.ResultFile)) {
+	if dir == "" {
+		r.push(job{kind: auditJob, cell: c})
+		return
+	}
+	r.awaitBaseline(c, dir, recipe)
+}
+
+// awaitBaseline queues the audit of c once the frozen-blocks baseline in
+// dir is finished, first queueing the baseline's training unless another
+// cell already did (r.mu held, or before the workers start). For a frozen
+// cell, dir is its own directory.
+func (r *runner) awaitBaseline(c *cellRun, dir string, recipe train.Config) {
+	if exists(filepath.Join(dir, train.ResultFile)) {
 		r.push(job{kind: auditJob, cell: c})
 		return
 	}
@@ -349,6 +388,9 @@ func (r *runner) afterTrain(c *cellRun) {
 		b = &baseRun{dir: dir, recipe: recipe, first: c.Index}
 		r.bases[dir] = b
 		r.push(job{kind: baselineJob, base: b})
+	}
+	if c.Frozen != nil && b.cell == "" {
+		b.cell = c.Name
 	}
 	switch {
 	case b.done:
@@ -373,9 +415,11 @@ func (r *runner) fail(ctx context.Context, c *cellRun, stage, msg string) {
 		r.logf("stopped  %s (%s interrupted)", c.Name, stage)
 		return
 	}
-	r.sum.Failed = append(r.sum.Failed, Failure{c.Cell, stage, msg})
-	r.done++
-	r.logf("FAILED   %s (%s): %s", c.Name, stage, msg)
+	for _, t := range append([]*cellRun{c}, c.twins...) {
+		r.sum.Failed = append(r.sum.Failed, Failure{t.Cell, stage, msg})
+		r.done++
+		r.logf("FAILED   %s (%s): %s", t.Label(), stage, msg)
+	}
 }
 
 func readConfig(dir string) (train.Config, error) {

@@ -219,7 +219,8 @@ func TestStatus(t *testing.T) {
 }
 
 // fakeFaudit stands in for the faudit binary: it records its arguments,
-// writes the files a real train/audit would, and fails `train --rule fa`.
+// writes the files a real train/audit would (config.json as for data
+// synthetic:4), and fails `train --rule fa`.
 const fakeFaudit = `#!/bin/sh
 echo "$*" >> "$CALLS"
 cmd=$1; shift
@@ -228,11 +229,12 @@ train)
   if [ "$1" = --resume ]; then
     echo '{"test_acc": 0.25}' > "$2/result.json"; exit 0
   fi
+  k=-1
   while [ $# -gt 0 ]; do
-    case $1 in --out) d=$2; shift;; --rule) r=$2; shift;; --seed) s=$2; shift;; esac; shift
+    case $1 in --out) d=$2; shift;; --rule) r=$2; shift;; --seed) s=$2; shift;; --train-blocks) k=$2; shift;; esac; shift
   done
   mkdir -p "$d"
-  echo "{\"model\":{\"arch\":\"resmlp\"},\"rule\":\"$r\",\"seed\":$s,\"train_blocks\":-1,\"epochs\":1}" > "$d/config.json"
+  echo "{\"model\":{\"arch\":\"resmlp\",\"in\":4,\"shape\":[1,1,4],\"classes\":10},\"rule\":\"$r\",\"seed\":$s,\"train_blocks\":$k,\"data\":\"synthetic:4\",\"epochs\":1}" > "$d/config.json"
   if [ "$r" = fa ]; then echo "training went wrong" >&2; echo "faudit train: boom at epoch 1" >&2; exit 1; fi
   echo '{"test_acc": 0.5}' > "$d/result.json";;
 audit)
@@ -324,5 +326,124 @@ func TestRunInterrupted(t *testing.T) {
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("the pool took %v to stop; its children did not get SIGTERM", d)
+	}
+}
+
+// fakeSettled is the settled config of a cell as the fake faudit writes it
+// (before training fills in the data's shape).
+func fakeSettled(c Cell) (train.Config, error) {
+	cfg := train.Config{Rule: c.Rule, Seed: c.Seed, TrainBlocks: c.TrainBlocks, Data: "synthetic:4", Epochs: 1}
+	cfg.Model.Arch = c.Arch
+	return cfg, nil
+}
+
+// A k = 0 cell is the frozen-blocks baseline of its recipe: no run
+// directory of its own, trained once as a baseline (k = 0 cells of two
+// rules share it, with the k = 1 cells' D3), audited once with
+// --no-baseline; two shards racing for it leave one complete directory,
+// the ladder's k = 0 row reads it, and a rerun skips everything.
+func TestFrozenCellsAreTheBaseline(t *testing.T) {
+	dir := t.TempDir()
+	exe := filepath.Join(dir, "faudit")
+	os.WriteFile(exe, []byte(fakeFaudit), 0o755)
+	calls := filepath.Join(dir, "calls")
+	out := filepath.Join(dir, "out")
+	g := Grid{Archs: []string{"resmlp"}, Rules: []string{"bp", "dfa"}, Seeds: []uint64{1}, Penalties: []float64{0}, TrainBlocks: []int{0, 1}}
+	cells := g.Cells(out)
+	opt := Options{Exe: exe, Env: append(os.Environ(), "CALLS="+calls), Jobs: 2}
+	if _, err := Run(context.Background(), cells, opt); err == nil || !strings.Contains(err.Error(), "ResolveFrozen") {
+		t.Fatalf("Run of unresolved k = 0 cells: %v", err)
+	}
+
+	bad := slices.Clone(cells)
+	err := ResolveFrozen(bad, func(c Cell) (train.Config, error) {
+		cfg, _ := fakeSettled(c)
+		cfg.Data = "nosuch"
+		return cfg, nil
+	})
+	if err == nil || !strings.Contains(err.Error(), "cell resmlp-bp-s1-k0:") || bad[0].Frozen != nil || bad[0].Dir != cells[0].Dir {
+		t.Errorf("ResolveFrozen with unreadable data: %v; cell %+v", err, bad[0])
+	}
+
+	if err := ResolveFrozen(cells, fakeSettled); err != nil {
+		t.Fatal(err)
+	}
+	k1cfg, _ := fakeSettled(cells[1])
+	k1cfg.Model.In, k1cfg.Model.Shape, k1cfg.Model.Classes = 4, [3]int{1, 1, 4}, 10
+	bdir := protocol.BaselineDir(cells[1].Dir, k1cfg)
+	for i, c := range cells {
+		frozen := c.TrainBlocks == 0
+		if c.Index != i || (c.Frozen != nil) != frozen || frozen && (c.Dir != bdir || c.Frozen.Rule != "bp" || c.Frozen.LocalNorm != "") ||
+			!frozen && c.Dir != filepath.Join(out, c.Name) {
+			t.Errorf("cell %d %s: dir %s, frozen %v", i, c.Name, c.Dir, c.Frozen)
+		}
+	}
+	if got := cells[2].Label(); got != "resmlp-dfa-s1-k0 → "+filepath.Join("baselines", filepath.Base(bdir)) {
+		t.Errorf("label %q", got)
+	}
+	if got := cells[0].AuditArgv(""); !slices.Equal(got, []string{"audit", "--no-baseline", bdir}) {
+		t.Errorf("audit argv of a frozen cell: %q", got)
+	}
+
+	// Shard 0/2 holds both k = 0 cells, shard 1/2 both k = 1 cells; run at
+	// once, both may train the baseline.
+	sums := make([]*Summary, 2)
+	errs := make([]error, 2)
+	done := make(chan bool)
+	for i := range 2 {
+		go func() {
+			sums[i], errs[i] = Run(context.Background(), Shard{i, 2}.Select(cells), opt)
+			done <- true
+		}()
+	}
+	<-done
+	<-done
+	if errs[0] != nil || errs[1] != nil || sums[0].Finished != 2 || sums[1].Finished != 2 {
+		t.Fatalf("shards: %v %v; %+v %+v", errs[0], errs[1], sums[0], sums[1])
+	}
+	b, _ := os.ReadFile(calls)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	var trains, baselines, frozenAudits int
+	for _, l := range lines {
+		switch {
+		case strings.HasPrefix(l, "train --arch"):
+			trains++
+		case strings.HasPrefix(l, "train --resume "+filepath.Join(out, "baselines", ".frozen-")):
+			baselines++
+		case l == "audit --no-baseline "+bdir:
+			frozenAudits++
+		}
+	}
+	if trains != 2 || baselines < 1 || baselines > 2 || frozenAudits != 1 {
+		t.Errorf("%d trains, %d baseline trainings, %d audits of the baseline; want 2, 1 or 2, 1:\n%s", trains, baselines, frozenAudits, b)
+	}
+	for _, c := range []Cell{cells[1], cells[3]} {
+		if !strings.Contains(string(b), "--baseline "+bdir+" "+c.Dir) {
+			t.Errorf("%s not audited against %s", c.Name, bdir)
+		}
+	}
+	ents, _ := os.ReadDir(out)
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	if !slices.Equal(names, []string{"baselines", "resmlp-bp-s1-k1", "resmlp-dfa-s1-k1"}) {
+		t.Errorf("%s holds %q; want no k0 run directories", out, names)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(out, "baselines")); len(ents) != 1 || StatusOf(bdir) != Done {
+		t.Errorf("baselines/ holds %d entries, want 1 (no temporary left); baseline %v", len(ents), StatusOf(bdir))
+	}
+	rungs := Ladder(cells)
+	if len(rungs) != 4 || rungs[0].K != 0 || !slices.Equal(rungs[0].Accs, []float64{0.25}) || math.Abs(rungs[1].Gain-25) > 1e-9 {
+		t.Errorf("ladder %+v", rungs)
+	}
+	if err := CheckExisting(out, cells); err != nil {
+		t.Errorf("CheckExisting: %v", err)
+	}
+
+	os.Remove(calls)
+	sum, err := Run(context.Background(), cells, opt)
+	if err != nil || sum.Skipped != 4 || exists(calls) {
+		t.Errorf("rerun: %+v %v", sum, err)
 	}
 }

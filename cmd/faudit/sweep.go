@@ -124,6 +124,11 @@ type plan struct {
 	out        string
 	noBaseline bool
 	blocks     map[string]int // L of each arch
+	// cells are the grid's cells, the k = 0 ones resolved to the frozen-blocks
+	// baseline they are (sweep.ResolveFrozen); frozenErr says why some are not
+	// (the data could not be read here).
+	cells     []sweep.Cell
+	frozenErr error
 }
 
 // args is the faudit argument list that runs the whole plan with its
@@ -153,7 +158,7 @@ func runGrid(ctx context.Context, s *sweepSettings) error {
 	if err != nil {
 		return badInput(err)
 	}
-	cells := p.grid.Cells(p.out)
+	cells := p.cells
 	shard := sweep.All
 	if s.shard != "" {
 		if shard, err = sweep.ParseShard(s.shard); err != nil {
@@ -168,15 +173,32 @@ func runGrid(ctx context.Context, s *sweepSettings) error {
 			fmt.Printf(", shard %s: %d of them", shard, len(mine))
 		}
 		fmt.Println()
+		if p.frozenErr != nil {
+			fmt.Printf("note: %v\n", p.frozenErr)
+		}
 		for _, c := range mine {
-			fmt.Printf("%4d  %-7s  %s  faudit %s\n", c.Index, sweep.StatusOf(c.Dir), c.Dir, sweep.ShellJoin(c.TrainArgv()))
+			switch {
+			case c.Frozen != nil:
+				fmt.Printf("%4d  %-7s  %s  the frozen-blocks baseline of the recipe (bp, k = 0), trained once; audited without D3\n",
+					c.Index, sweep.StatusOf(c.Dir), filepath.Join(p.out, c.Label()))
+			case c.TrainBlocks == 0:
+				fmt.Printf("%4d  %-7s  %s → baselines/frozen-?  the frozen-blocks baseline of the recipe, not named here (see the note)\n",
+					c.Index, "?", c.Dir)
+			default:
+				fmt.Printf("%4d  %-7s  %s  faudit %s\n", c.Index, sweep.StatusOf(c.Dir), c.Dir, sweep.ShellJoin(c.TrainArgv()))
+			}
 		}
 		return nil
 	case s.emit != "":
+		// Unresolved k = 0 cells are fine here: each shard names them
+		// where the data is.
 		if err := sweep.CheckExisting(p.out, cells); err != nil {
 			return badInput(err)
 		}
 		return emit(s, p, cells)
+	}
+	if p.frozenErr != nil {
+		return badInput(p.frozenErr)
 	}
 	if err := sweep.CheckExisting(p.out, cells); err != nil {
 		return badInput(err)
@@ -366,14 +388,19 @@ func resolve(s *sweepSettings) (*plan, error) {
 	if p.out == "" {
 		return nil, fmt.Errorf("--out: expected a directory")
 	}
-	for _, c := range g.Cells(p.out) {
+	p.cells = g.Cells(p.out)
+	settled := make([]train.Config, len(p.cells))
+	for i, c := range p.cells {
 		if L := p.blocks[c.Arch]; c.TrainBlocks > L {
 			return nil, fmt.Errorf("train blocks %d: %s has %d blocks here", c.TrainBlocks, c.Arch, L)
 		}
-		if _, err := cellConfig(c.Train); err != nil {
+		if settled[i], err = cellConfig(c.Train); err != nil {
 			return nil, fmt.Errorf("cell %s: %v", c.Name, err)
 		}
 	}
+	// A k = 0 cell is the frozen-blocks baseline of its recipe, in the
+	// directory protocol.BaselineDir names (see the sweep package doc).
+	p.frozenErr = sweep.ResolveFrozen(p.cells, func(c sweep.Cell) (train.Config, error) { return settled[c.Index], nil })
 	return p, nil
 }
 

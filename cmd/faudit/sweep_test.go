@@ -222,21 +222,59 @@ func TestSweepFailedCellContinues(t *testing.T) {
 }
 
 // The depth ladder: k = 0 … L with L = --blocks, accuracy mean ± std over
-// seeds and the gain over k = 0.
+// seeds and the gain over k = 0. The k = 0 cell is the frozen-blocks
+// baseline of its recipe: no run directory of its own, one frozen directory
+// per seed, the one the k ≥ 1 cells' D3 compares with, audited without D3;
+// the report shows one frozen group.
 func TestLadder(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "ld")
-	o := runFaudit(t, sweepEnv, append([]string{"ladder", "--rule", "dfa", "--seeds", "1,2", "--out", out}, tiny...)...)
+	args := append([]string{"ladder", "--rule", "dfa", "--seeds", "1,2", "--out", out}, tiny...)
+	o := runFaudit(t, sweepEnv, append(args, "--list")...)
+	if o.code != 0 || strings.Count(o.stdout, "new      "+filepath.Join(out, "resmlp-dfa-s")) != 6 ||
+		strings.Count(o.stdout, "-k0 → "+filepath.Join("baselines", "frozen-")) != 2 {
+		t.Fatalf("ladder --list: exit %d\n%s%s", o.code, o.stdout, o.stderr)
+	}
+	o = runFaudit(t, sweepEnv, args...)
 	if o.code != 0 {
 		t.Fatalf("ladder: exit %d\n%s\n%s", o.code, o.stdout, o.stderr)
+	}
+	var man sweep.Manifest
+	readJSON(t, filepath.Join(out, sweep.ManifestFile), &man)
+	frozen := map[uint64]string{} // seed → the k = 0 cell's directory
+	for _, c := range man.Cells {
+		if c.TrainBlocks == 0 {
+			frozen[c.Seed] = c.Dir
+			if filepath.Dir(c.Dir) != filepath.Join(out, "baselines") || c.Frozen == nil || c.Frozen.Rule != "bp" {
+				t.Errorf("k = 0 cell %s: dir %s, frozen recipe %v", c.Name, c.Dir, c.Frozen)
+			}
+		}
 	}
 	means := map[int]float64{}
 	for k := range 3 {
 		var accs []float64
-		for _, s := range []int{1, 2} {
+		for _, s := range []uint64{1, 2} {
+			dir := filepath.Join(out, fmt.Sprintf("resmlp-dfa-s%d-k%d", s, k))
+			if k == 0 {
+				if fileExists(dir) {
+					t.Errorf("%s exists: the k = 0 cell was trained as a run of its own", dir)
+				}
+				dir = frozen[s]
+			}
 			var res train.Result
-			readJSON(t, filepath.Join(out, fmt.Sprintf("resmlp-dfa-s%d-k%d", s, k), train.ResultFile), &res)
-			if res.TrainBlocks != k {
+			readJSON(t, filepath.Join(dir, train.ResultFile), &res)
+			var rep struct {
+				Verdict   string   `json:"verdict"`
+				FrozenAcc *float64 `json:"frozen_acc"`
+				FrozenDir string   `json:"frozen_dir"`
+			}
+			readJSON(t, filepath.Join(dir, "audit.json"), &rep)
+			switch {
+			case res.TrainBlocks != k:
 				t.Errorf("k=%d seed %d: result train_blocks %d", k, s, res.TrainBlocks)
+			case k == 0 && (res.Rule != "bp" || rep.FrozenAcc != nil || rep.FrozenDir != "" || strings.Contains(rep.Verdict, "D3")):
+				t.Errorf("seed %d: the baseline is %s, audited with verdict %s against %q", s, res.Rule, rep.Verdict, rep.FrozenDir)
+			case k > 0 && rep.FrozenDir != frozen[s]:
+				t.Errorf("k=%d seed %d: D3 against %q, not the k = 0 cell %s", k, s, rep.FrozenDir, frozen[s])
 			}
 			accs = append(accs, res.TestAcc)
 		}
@@ -254,9 +292,45 @@ func TestLadder(t *testing.T) {
 	if !strings.Contains(o.stdout, "depth ladder: resmlp, rule dfa, 2 seed(s)") || fileExists(filepath.Join(out, "resmlp-dfa-s1-k3")) {
 		t.Errorf("ladder output:\n%s", o.stdout)
 	}
-	// k = 0 is its own baseline: only the k ≥ 1 rungs needed one per seed.
-	if ents, _ := os.ReadDir(filepath.Join(out, "baselines")); len(ents) != 2 {
+	// One frozen directory per seed, each trained once (by the baseline job).
+	if ents, _ := os.ReadDir(filepath.Join(out, "baselines")); len(ents) != 2 || ents[0].Name() == ents[1].Name() {
 		t.Errorf("%d baselines, want 2", len(ents))
+	}
+	if n := strings.Count(o.stdout, "] baseline "); n != 2 || strings.Count(o.stdout, "] train    ") != 4 {
+		t.Errorf("%d baseline trainings, want 2, and 4 cell trainings:\n%s", n, o.stdout)
+	}
+	o = runFaudit(t, sweepEnv, append(args, "--list")...)
+	if strings.Count(o.stdout, "done     ") != 6 || !strings.Contains(o.stdout, "   0  done     "+filepath.Join(out, "resmlp-dfa-s1-k0")+" → baselines/"+filepath.Base(frozen[1])) {
+		t.Errorf("ladder --list after the run:\n%s", o.stdout)
+	}
+
+	o = runFaudit(t, nil, "report", out)
+	if o.code != 0 {
+		t.Fatalf("report: exit %d: %s", o.code, o.stderr)
+	}
+	var rep struct {
+		NBaselines int `json:"n_baselines"`
+		Groups     []struct {
+			Label    string   `json:"label"`
+			Baseline bool     `json:"baseline"`
+			Runs     []string `json:"runs"`
+			Audited  int      `json:"n_audited"`
+		} `json:"groups"`
+	}
+	readJSON(t, filepath.Join(out, "report", "report.json"), &rep)
+	var groups []string
+	nFrozen := 0
+	for _, g := range rep.Groups {
+		groups = append(groups, g.Label)
+		if g.Baseline {
+			nFrozen++
+			if len(g.Runs) != 2 || g.Audited != 2 {
+				t.Errorf("frozen group %q: runs %q, %d audited; want the 2 baselines, audited", g.Label, g.Runs, g.Audited)
+			}
+		}
+	}
+	if nFrozen != 1 || len(rep.Groups) != 3 || rep.NBaselines != 2 {
+		t.Errorf("report: %d baselines, groups %q; want 2 baselines in one frozen group beside k=1 and k=2", rep.NBaselines, groups)
 	}
 }
 
