@@ -47,7 +47,7 @@ func fit[T Float](s []T, n int) []T {
 // out[B·N,D] = Ctx·Woᵀ + bo, where for every sample and head h (columns
 // h·dh … (h+1)·dh of Q, K, V, Ctx; dh = D/heads)
 // Ctx_h = softmax(Q_h·K_hᵀ/√dh)·V_h, the softmax taken over all N keys of
-// each query row (accumulated in float64), and Q, K, V are the projections
+// each query row (in float64, with blas.Exp), and Q, K, V are the projections
 // of x[B·N,D]. It keeps Q, K, V, the probabilities and Ctx in c (sized here).
 // out must not alias x.
 func AttentionForward[T Float](out, x []T, w AttnParams[T], c *AttnCache[T], B, N, D, heads int) {
@@ -129,37 +129,8 @@ func (a *attnCore[T]) forwardOne(b, h int, row []float64) {
 	p := c.P[(b*a.heads+h)*N*N:][:N*N]
 	scale := T(1 / math.Sqrt(float64(dh)))
 	blas.Gemm(false, true, N, N, dh, scale, c.Q[off:], D, c.K[off:], D, 0, p, N)
-	for i := 0; i < N; i++ {
-		softmaxRow(p[i*N:i*N+N], row)
-	}
+	blas.SoftmaxRows(p, N, row)
 	blas.Gemm(false, false, N, dh, N, 1, p, N, c.V[off:], D, 0, c.Ctx[off:], D)
-}
-
-// softmaxRow replaces the scores s by softmax(s), computed in buf (float64,
-// len(s)). Converting the whole row first keeps the elements independent:
-// converting float32 scores one by one between calls to math.Exp would chain
-// every element to the previous one (CVTSS2SD merges into its destination).
-func softmaxRow[T Float](s []T, buf []float64) {
-	buf = buf[:len(s)]
-	for j, v := range s {
-		buf[j] = float64(v)
-	}
-	mx := buf[0]
-	for _, v := range buf {
-		if v > mx {
-			mx = v
-		}
-	}
-	z := 0.0
-	for j, v := range buf {
-		e := math.Exp(v - mx)
-		buf[j] = e
-		z += e
-	}
-	inv := 1 / z
-	for j, e := range buf {
-		s[j] = T(e * inv)
-	}
 }
 
 // backwardOne: for sample b and head h, from dCtx_h:

@@ -3,6 +3,7 @@ package nn
 import (
 	"math"
 
+	"github.com/faudit/faudit/internal/blas"
 	"github.com/faudit/faudit/internal/parallel"
 )
 
@@ -22,39 +23,12 @@ const (
 // variance (·M/(M−1), M = N·HW; the biased one when M = 1). In evaluation
 // mode mean = runMean and rstd = 1/√(runVar + eps) (written into mean and
 // rstd), so the layer is a fixed affine map. Statistics are accumulated in
-// float64 (two passes).
+// float64 (two passes, blas.Sum64 and blas.SumSqDev64). Channels are split
+// over goroutines.
 func BatchNorm2dForward[T Float](out, mean, rstd, x, g, b, runMean, runVar []T, N, C, HW int, training bool) {
-	M := N * HW
-	parallel.For(C, M*C*4, func(lo, hi int) {
-		for c := lo; c < hi; c++ {
-			if training {
-				s := 0.0
-				for n := 0; n < N; n++ {
-					s += sum64(x[(n*C+c)*HW:][:HW])
-				}
-				m := s / float64(M)
-				v := 0.0
-				for n := 0; n < N; n++ {
-					v += sqdev64(x[(n*C+c)*HW:][:HW], m)
-				}
-				mean[c], rstd[c] = T(m), T(1/math.Sqrt(v/float64(M)+BNEps))
-				if runMean != nil {
-					unbiased := v / float64(max(M-1, 1))
-					runMean[c] = T((1-BNMomentum)*float64(runMean[c]) + BNMomentum*m)
-					runVar[c] = T((1-BNMomentum)*float64(runVar[c]) + BNMomentum*unbiased)
-				}
-			} else {
-				mean[c], rstd[c] = runMean[c], T(1/math.Sqrt(float64(runVar[c])+BNEps))
-			}
-			mt, kt, bt := mean[c], rstd[c]*g[c], b[c]
-			for n := 0; n < N; n++ {
-				o := out[(n*C+c)*HW:][:HW]
-				for j, xv := range x[(n*C+c)*HW:][:HW] {
-					o[j] = (xv-mt)*kt + bt
-				}
-			}
-		}
-	})
+	j := bnJob[T]{out: out, mean: mean, rstd: rstd, x: x, g: g, b: b, runMean: runMean, runVar: runVar,
+		N: N, C: C, HW: HW, training: training, parts: 1}
+	runBN(j, N*HW*C*3)
 }
 
 // BatchNorm2dBackward, given dout[N,C,HW], the forward input x[N,C,HW] and
@@ -64,96 +38,103 @@ func BatchNorm2dForward[T Float](out, mean, rstd, x, g, b, runMean, runVar []T, 
 // over each channel's N·HW values; in evaluation mode dx = g·rstd·dout.
 // dg and db may be nil; dx may alias dout.
 func BatchNorm2dBackward[T Float](dx, dg, db, dout, x, mean, rstd, g []T, N, C, HW int, training bool) {
-	M := N * HW
-	parallel.For(C, M*C*6, func(lo, hi int) {
-		for c := lo; c < hi; c++ {
-			m, rs := mean[c], rstd[c]
-			s1, s2 := 0.0, 0.0
-			for n := 0; n < N; n++ {
-				a, b := dotdev64(dout[(n*C+c)*HW:][:HW], x[(n*C+c)*HW:][:HW], float64(m))
-				s1 += a
-				s2 += b * float64(rs)
-			}
-			if dg != nil {
-				dg[c] = T(s2)
-			}
-			if db != nil {
-				db[c] = T(s1)
-			}
-			k := g[c] * rs
-			var m1, m2 T
-			if training {
-				m1, m2 = T(s1/float64(M)), T(s2/float64(M))
-			}
-			for n := 0; n < N; n++ {
-				xr, dr, dxr := x[(n*C+c)*HW:][:HW], dout[(n*C+c)*HW:][:HW], dx[(n*C+c)*HW:][:HW]
-				if !training {
-					for j, d := range dr {
-						dxr[j] = k * d
-					}
-					continue
-				}
-				for j, xv := range xr {
-					dxr[j] = k * (dr[j] - m1 - (xv-m)*rs*m2)
-				}
-			}
+	j := bnJob[T]{backward: true, out: dx, dg: dg, db: db, dout: dout, x: x, mean: mean, rstd: rstd, g: g,
+		N: N, C: C, HW: HW, training: training, parts: 1}
+	runBN(j, N*HW*C*3)
+}
+
+// bnJob is one BatchNorm forward or backward, split over the channels.
+type bnJob[T Float] struct {
+	backward                 bool
+	out, mean, rstd, x, g, b []T // out is dx backward
+	runMean, runVar          []T // forward
+	dg, db, dout             []T // backward
+	N, C, HW                 int
+	training                 bool
+	parts                    int
+}
+
+var bnJobs jobPool
+
+func runBN[T Float](j bnJob[T], work int) {
+	parts := parallel.Parts(j.C, work, parallel.MinWork)
+	if parts <= 1 {
+		j.Run(0)
+		return
+	}
+	jp := getJob[T, bnJob[T]](&bnJobs)
+	*jp = j
+	jp.parts = parts
+	parallel.Run(parts, jp)
+	putJob[T](&bnJobs, jp)
+}
+
+// Run is part p: a block of channels.
+func (j *bnJob[T]) Run(p int) {
+	lo, hi := rowBlock(p, j.parts, j.C)
+	for c := lo; c < hi; c++ {
+		if j.backward {
+			j.backwardChannel(c)
+		} else {
+			j.forwardChannel(c)
 		}
-	})
+	}
 }
 
-// The reductions below keep four float64 partial sums, so that the
-// additions do not wait on each other (a single chain runs at one element
-// per add latency).
+// run is channel c's values of sample n in t[N,C,HW].
+func (j *bnJob[T]) run(t []T, n, c int) []T { return t[(n*j.C+c)*j.HW:][:j.HW] }
 
-// sum64 = Σ x.
-func sum64[T Float](x []T) float64 {
-	var s0, s1, s2, s3 float64
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		s0 += float64(x[i])
-		s1 += float64(x[i+1])
-		s2 += float64(x[i+2])
-		s3 += float64(x[i+3])
+func (j *bnJob[T]) forwardChannel(c int) {
+	N, M := j.N, j.N*j.HW
+	if j.training {
+		s := 0.0
+		for n := 0; n < N; n++ {
+			s += blas.Sum64(j.run(j.x, n, c))
+		}
+		m := s / float64(M)
+		v := 0.0
+		for n := 0; n < N; n++ {
+			v += blas.SumSqDev64(j.run(j.x, n, c), m)
+		}
+		j.mean[c], j.rstd[c] = T(m), T(1/math.Sqrt(v/float64(M)+BNEps))
+		if j.runMean != nil {
+			unbiased := v / float64(max(M-1, 1))
+			j.runMean[c] = T((1-BNMomentum)*float64(j.runMean[c]) + BNMomentum*m)
+			j.runVar[c] = T((1-BNMomentum)*float64(j.runVar[c]) + BNMomentum*unbiased)
+		}
+	} else {
+		j.mean[c], j.rstd[c] = j.runMean[c], T(1/math.Sqrt(float64(j.runVar[c])+BNEps))
 	}
-	for ; i < len(x); i++ {
-		s0 += float64(x[i])
+	mt, kt, bt := j.mean[c], j.rstd[c]*j.g[c], j.b[c]
+	for n := 0; n < N; n++ {
+		blas.Affine(j.run(j.out, n, c), j.run(j.x, n, c), mt, kt, bt)
 	}
-	return (s0 + s1) + (s2 + s3)
 }
 
-// sqdev64 = Σ (x − m)².
-func sqdev64[T Float](x []T, m float64) float64 {
-	var s0, s1, s2, s3 float64
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		d0, d1, d2, d3 := float64(x[i])-m, float64(x[i+1])-m, float64(x[i+2])-m, float64(x[i+3])-m
-		s0 += d0 * d0
-		s1 += d1 * d1
-		s2 += d2 * d2
-		s3 += d3 * d3
+func (j *bnJob[T]) backwardChannel(c int) {
+	N, M := j.N, j.N*j.HW
+	m, rs := j.mean[c], j.rstd[c]
+	s1, s2 := 0.0, 0.0
+	for n := 0; n < N; n++ {
+		a, b := blas.DotDev64(j.run(j.dout, n, c), j.run(j.x, n, c), float64(m))
+		s1 += a
+		s2 += b * float64(rs)
 	}
-	for ; i < len(x); i++ {
-		d := float64(x[i]) - m
-		s0 += d * d
+	if j.dg != nil {
+		j.dg[c] = T(s2)
 	}
-	return (s0 + s1) + (s2 + s3)
-}
-
-// dotdev64 = (Σ d, Σ d·(x − m)).
-func dotdev64[T Float](d, x []T, m float64) (float64, float64) {
-	var a0, a1, b0, b1 float64
-	x = x[:len(d)]
-	i := 0
-	for ; i+2 <= len(d); i += 2 {
-		d0, d1 := float64(d[i]), float64(d[i+1])
-		a0 += d0
-		a1 += d1
-		b0 += d0 * (float64(x[i]) - m)
-		b1 += d1 * (float64(x[i+1]) - m)
+	if j.db != nil {
+		j.db[c] = T(s1)
 	}
-	for ; i < len(d); i++ {
-		a0 += float64(d[i])
-		b0 += float64(d[i]) * (float64(x[i]) - m)
+	k := j.g[c] * rs
+	for n := 0; n < N; n++ {
+		dr, dxr := j.run(j.dout, n, c), j.run(j.out, n, c)
+		if !j.training {
+			for i, d := range dr {
+				dxr[i] = k * d
+			}
+			continue
+		}
+		blas.BNGrad(dxr, dr, j.run(j.x, n, c), k, T(s1/float64(M)), m, rs, T(s2/float64(M)))
 	}
-	return a0 + a1, b0 + b1
 }

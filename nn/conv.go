@@ -92,7 +92,7 @@ func Conv2dBackward[T Float](dinp, dw, db, dout, inp, feedback, ws []T, d Conv2d
 					if d.ChannelMajorOut {
 						off = (c*d.N + n) * OHW
 					}
-					s += sum64(dout[off:][:OHW])
+					s += blas.Sum64(dout[off:][:OHW])
 				}
 				db[c] = T(s)
 			}
@@ -315,11 +315,13 @@ func validRange(n, w, off, s int) (lo, hi int) {
 
 // col2im is im2col's adjoint: dinp[N,Cin,H,W] (samples n0 … n1−1,
 // overwritten) = Σ over the entries of dcol[K, P] that im2col copied from
-// each input element, in a fixed order.
+// each input element, in a fixed order (k = 0 … K−1). It zeroes the entries
+// of dcol that read padding (dcol is scratch).
 func col2im[T Float](dinp, dcol []T, d Conv2dDims, n0, n1 int) {
 	OH, OW := d.OutH(), d.OutW()
 	OHW, HW, KK := OH*OW, d.H*d.W, d.KH*d.KW
 	K, P, s := d.Cin*KK, (n1-n0)*OH*OW, d.stride()
+	same := s == 1 && OW == d.W // then output entry oh·W+ow reads input entry oh·W+ow + a shift
 	clear(dinp[n0*d.Cin*HW : n1*d.Cin*HW])
 	for n := n0; n < n1; n++ {
 		for k := 0; k < K; k++ {
@@ -331,11 +333,31 @@ func col2im[T Float](dinp, dcol []T, d Conv2dDims, n0, n1 int) {
 			if lo == hi {
 				continue
 			}
-			for oh := 0; oh < OH; oh++ {
-				ih := oh*s - d.Pad + ki
-				if ih < 0 || ih >= d.H {
-					continue
+			ohLo, ohHi := validRange(OH, d.H, ki-d.Pad, s)
+			if same {
+				// One add over the valid rows, as im2col's one copy: the
+				// entries of the edge columns, which would land across a
+				// row's end, are zeroed first.
+				if lo > 0 || hi < OW {
+					for oh := ohLo; oh < ohHi; oh++ {
+						r := src[oh*OW:][:OW]
+						clear(r[:lo])
+						clear(r[hi:])
+					}
 				}
+				shift := (ki-d.Pad)*d.W + off
+				a := min(max(ohLo*OW, -shift, 0), OHW)
+				b := max(min(ohHi*OW, HW-shift, OHW), a)
+				if a < b {
+					dd := plane[a+shift : b+shift]
+					for i, v := range src[a:b] {
+						dd[i] += v
+					}
+				}
+				continue
+			}
+			for oh := ohLo; oh < ohHi; oh++ {
+				ih := oh*s - d.Pad + ki
 				r, dst := src[oh*OW:][:OW], plane[ih*d.W:][:d.W]
 				if s == 1 {
 					dd := dst[lo+off : hi+off]

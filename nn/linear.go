@@ -13,16 +13,17 @@ type Float = blas.Float
 // When the product is big enough to split (blas.Splits), each part writes
 // the bias into its block of out and runs its block of the GEMM, all in one
 // hand-off. The blocks are columns (output features) when each gets at least
-// 64: at a small batch that costs hardly more than the whole product, where
-// a split by rows costs 10–15 % more (measured at B=128); else rows, as Gemm
-// splits.
+// 64 and the batch is small (B ≤ 4·O): there that costs hardly more than the
+// whole product, where a split by rows costs 10–15 % more (measured at
+// B=128); else rows, as Gemm splits. (With many rows — a ViT's B·tokens —
+// every column block would pack all of inp again.)
 func LinearForward[T Float](out, inp, w, b []T, B, I, O int) {
 	parts := blas.Splits(B, O, I)
 	if parts == 1 {
 		linearForwardPart(0, 1, false, out, inp, w, b, B, I, O)
 		return
 	}
-	cols := O/parts >= 64
+	cols := O/parts >= 64 && B <= 4*O
 	j := getJob[T, linearForwardJob[T]](&linearForwardJobs)
 	*j = linearForwardJob[T]{out, inp, w, b, B, I, O, parts, cols}
 	parallel.Run(parts, j)

@@ -54,6 +54,31 @@ func checkVec[T Float](t *testing.T) {
 		Add(got, x, y)
 		addGo(want, x, y)
 		checkBits(t, "Add", n, got, want)
+		if a, b := Sum64(y), sum8(y); !bitsEqual(a, b) {
+			t.Fatalf("Sum64 n=%d: %v, Go loop %v", n, a, b)
+		}
+		if a, b := SumSqDev64(y, 0.3), sumSq8(y, 0.3); !bitsEqual(a, b) {
+			t.Fatalf("SumSqDev64 n=%d: %v, Go loop %v", n, a, b)
+		}
+		a1, b1 := DotDev64(d, y, 0.3)
+		a2, b2 := dotDev8(d, y, 0.3)
+		if !bitsEqual(a1, a2) || !bitsEqual(b1, b2) {
+			t.Fatalf("DotDev64 n=%d: %v %v, Go loop %v %v", n, a1, b1, a2, b2)
+		}
+		Affine(got, y, 0.3, 1.7, -0.2)
+		affineGo(want, y, 0.3, 1.7, -0.2)
+		checkBits(t, "Affine", n, got, want)
+		BNGrad(got, d, y, 1.3, 0.1, 0.3, 0.9, -0.4)
+		bnGradGo(want, d, y, 1.3, 0.1, 0.3, 0.9, -0.4)
+		checkBits(t, "BNGrad", n, got, want)
+		for _, xs := range [][]T{x, vecData[T](rng, n, 5, true)} { // scale 5 crosses the tanh clamp
+			GELU(got, xs)
+			geluGo(want, xs)
+			checkBits(t, "GELU", n, got, want)
+			GELUGrad(got, d, xs)
+			geluGradGo(want, d, xs)
+			checkBits(t, "GELUGrad", n, got, want)
+		}
 
 		for _, rows := range []int{1, 3, 4, 7, 64} {
 			ld := n + 3
@@ -90,4 +115,46 @@ func checkVec[T Float](t *testing.T) {
 func TestVecKernelsMatchGo(t *testing.T) {
 	checkVec[float32](t)
 	checkVec[float64](t)
+}
+
+func checkSoftmax[T Float](t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 24))
+	for _, n := range []int{1, 3, 4, 5, 17, 64, 101} {
+		for _, rows := range []int{1, 7, 64} {
+			x := vecData[T](rng, rows*n, 4, rows*n >= 9 && n > 8)
+			if n > 12 {
+				x[10], x[11] = -800, -720 // exp flushed to 0, and just above the flush
+			}
+			got, want := append([]T(nil), x...), append([]T(nil), x...)
+			buf := make([]float64, n)
+			SoftmaxRows(got, n, buf)
+			softmaxRowsGo(want, n, buf)
+			checkBits(t, "SoftmaxRows", n, got, want)
+		}
+	}
+}
+
+func TestSoftmaxRowsMatchesGo(t *testing.T) {
+	checkSoftmax[float32](t)
+	checkSoftmax[float64](t)
+}
+
+func TestExpAccuracy(t *testing.T) {
+	worst := 0.0
+	for x := ExpMin; x <= 0; x += 1e-3 {
+		want := math.Exp(x)
+		worst = max(worst, math.Abs(Exp(x)-want)/want)
+	}
+	rng := rand.New(rand.NewPCG(25, 26))
+	for range 100000 {
+		x := -rng.Float64() * 2
+		worst = max(worst, math.Abs(Exp(x)-math.Exp(x))/math.Exp(x))
+	}
+	if worst > 1e-15 {
+		t.Errorf("Exp: max relative error %.3g > 1e-15", worst)
+	}
+	t.Logf("Exp: max relative error %.3g", worst)
+	if Exp(-0) != 1 || Exp(ExpMin-1e-9) != 0 || Exp(math.Inf(-1)) != 0 || !math.IsNaN(Exp(math.NaN())) {
+		t.Errorf("Exp edge cases: %v %v %v %v", Exp(-0), Exp(ExpMin-1e-9), Exp(math.Inf(-1)), Exp(math.NaN()))
+	}
 }
