@@ -6,6 +6,8 @@ import (
 	"image/png"
 	"io"
 	"math"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -373,5 +375,26 @@ func BenchmarkFigurePNG(b *testing.B) {
 		if _, err := figureTests[0].fig.PNG(); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// A long title is centred on the whole canvas, not on the plot area the
+// legend column narrows, so it is never cut at the left edge.
+func TestLongTitleIsCentredOnTheCanvas(t *testing.T) {
+	title := "Depth ladder: accuracy against the number of trained blocks"
+	f := Figure{Title: title, Series: []Series{{Label: "dfa rms · resmlp d256 L4", X: []float64{0, 1}, Y: []float64{1, 2}}}}
+	b, err := f.SVG()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`<text x="([0-9.-]+)"[^>]*>` + regexp.QuoteMeta(title) + `</text>`).FindSubmatch(b)
+	if m == nil {
+		t.Fatal("title text not found in the SVG")
+	}
+	x, _ := strconv.ParseFloat(string(m[1]), 64)
+	w := float64(newPlot(title).Title.TextStyle.Width(title)) // points; the SVG's units
+	canvas := float64(Width.Points())
+	if x < 0 || math.Abs(x+w/2-canvas/2) > 1 {
+		t.Errorf("title starts at x = %.1f and is %.1f wide; want it inside the %.0f-point canvas and centred on it", x, w, canvas)
 	}
 }

@@ -91,6 +91,7 @@ func (s Slope) draw(c draw.Canvas) {
 		labels = append(labels, lb)
 	}
 	drawCaption(&c, caption(drawn, dropped))
+	c = drawTitle(c, p)
 
 	if len(labels) == 0 {
 		p.Draw(c)

@@ -273,6 +273,7 @@ type legendEntry struct {
 // drawWithLegend draws p with its legend entries in a column to the right
 // of the plot, top-aligned with the data area.
 func drawWithLegend(c draw.Canvas, p *plot.Plot, entries []legendEntry) {
+	c = drawTitle(c, p)
 	if len(entries) == 0 {
 		p.Draw(c)
 		return
@@ -294,6 +295,27 @@ func drawWithLegend(c draw.Canvas, p *plot.Plot, entries []legendEntry) {
 	lc.Max.X = c.Max.X - gap
 	lc.Max.Y = p.DataCanvas(pc).Max.Y
 	leg.Draw(lc)
+}
+
+// drawTitle draws p's title centred across the whole canvas (gonum would
+// centre it over the plot area alone, which the legend column narrows, and
+// clip a long title at the left edge), shrunk to fit the width if need be,
+// and returns the canvas below it; p's own title is cleared.
+func drawTitle(c draw.Canvas, p *plot.Plot) draw.Canvas {
+	title := p.Title.Text
+	if title == "" {
+		return c
+	}
+	p.Title.Text = ""
+	sty := p.Title.TextStyle
+	sty.XAlign, sty.YAlign = draw.XCenter, draw.YTop
+	pad := p.Title.Padding
+	if avail := c.Size().X - 2*pad; sty.Width(title) > avail {
+		sty.Font.Size = sty.Font.Size * avail / sty.Width(title)
+	}
+	c.FillText(sty, vg.Point{X: c.Center().X, Y: c.Max.Y - pad}, title)
+	c.Max.Y -= sty.Height(title) + 2*pad
+	return c
 }
 
 // fillBackground paints all of c white, so that the legend column is not
