@@ -5,7 +5,6 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"github.com/faudit/faudit/internal/parallel"
 	"github.com/faudit/faudit/nn"
 )
 
@@ -373,29 +372,10 @@ func (m *CNN[T]) stageForward(s int, update bool) {
 		nn.Conv2dForward(p, in, st.Proj.W, nil, m.ws, st.proj(B))
 		nn.ResidualForward(z, z, p)
 	} else if m.Cfg.Residual {
-		swapNC(z, in, B, st.Co, HW, true) // identity skip: z[c,n] += x[n,c]
+		nn.SwapAxes01(z, in, B, st.Co, HW, true) // identity skip: z[c,n] += x[n,c]
 	}
 	nn.MaxPool2x2Forward(pool, st.idx, z, 1, st.Co*B, st.Hgt, st.Wid)
-	swapNC(m.H[s], pool, st.Co, B, st.OH*st.OW, false)
-}
-
-// swapNC: dst[b,a,:] = src[a,b,:] (or += with add) for src [A,Bn,HW] and
-// dst [Bn,A,HW]; split over a, so the writes of different parts are disjoint.
-func swapNC[T nn.Float](dst, src []T, A, Bn, HW int, add bool) {
-	parallel.For(A, A*Bn*HW, func(lo, hi int) {
-		for a := lo; a < hi; a++ {
-			for b := 0; b < Bn; b++ {
-				s, d := src[(a*Bn+b)*HW:][:HW], dst[(b*A+a)*HW:][:HW]
-				if add {
-					for i, v := range s {
-						d[i] += v
-					}
-				} else {
-					copy(d, s)
-				}
-			}
-		}
-	})
+	nn.SwapAxes01(m.H[s], pool, st.Co, B, st.OH*st.OW, false)
 }
 
 // Loss is the summed cross-entropy of the last forward (probabilities kept).
@@ -461,7 +441,7 @@ func (m *CNN[T]) StageBackward(s int, dOut, dIn, fbConv, fbProj []T) {
 	st, B := m.Stages[s], m.B
 	in, HW := m.input(s), st.Hgt*st.Wid
 	dz, da, dpool := m.dz[:st.mapSize(B)], m.da[:st.mapSize(B)], m.dpool[:st.poolSize(B)]
-	swapNC(dpool, dOut, B, st.Co, st.OH*st.OW, false)
+	nn.SwapAxes01(dpool, dOut, B, st.Co, st.OH*st.OW, false)
 	nn.MaxPool2x2Backward(dz, dpool, st.idx, 1, st.Co*B, st.Hgt, st.Wid)
 	nn.ActBackward(m.Cfg.Act, da, dz, st.bn)
 	nn.BatchNorm2dBackward(da, st.BNg.G, st.BNb.G, da, st.a, st.mean, st.rstd, st.BNg.W, 1, st.Co, B*HW, m.Training)
@@ -479,7 +459,7 @@ func (m *CNN[T]) StageBackward(s int, dOut, dIn, fbConv, fbProj []T) {
 			nn.ResidualForward(dIn, dIn, dskip)
 		}
 	} else if dIn != nil {
-		swapNC(dIn, dz, st.Co, B, HW, true) // identity skip: dIn[n,c] += dz[c,n]
+		nn.SwapAxes01(dIn, dz, st.Co, B, HW, true) // identity skip: dIn[n,c] += dz[c,n]
 	}
 }
 

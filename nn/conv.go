@@ -82,37 +82,68 @@ func Conv2dForward[T Float](out, inp, w, b, ws []T, d Conv2dDims) {
 // …) for the feedback-alignment family — as LinearBackward. Any of dinp,
 // dw, db may be nil to skip it; ws is scratch of length Conv2dWorkspace(d).
 func Conv2dBackward[T Float](dinp, dw, db, dout, inp, feedback, ws []T, d Conv2dDims) {
-	Co, OHW := d.Cout, d.ohw()
 	if db != nil {
-		parallel.For(Co, d.N*Co*OHW, func(lo, hi int) {
-			for c := lo; c < hi; c++ {
-				s := 0.0
-				for n := 0; n < d.N; n++ {
-					off := (n*Co + c) * OHW
-					if d.ChannelMajorOut {
-						off = (c*d.N + n) * OHW
-					}
-					s += blas.Sum64(dout[off:][:OHW])
-				}
-				db[c] = T(s)
-			}
-		})
+		j := convBiasGradJob[T]{db: db, dout: dout, d: d}
+		runJob[T, convBiasGradJob[T]](&convBiasGradJobs, j, d.Cout, d.N*d.Cout*d.ohw())
 	}
 	if dinp == nil && dw == nil {
 		return
 	}
 	P := runConv(convJob[T]{d: d, backward: true, dinp: dinp, dw: dw, dout: dout, inp: inp, w: feedback, ws: ws})
 	if dw != nil && P > 1 { // sum the parts' partial weight gradients, in order
-		per, n := d.perPart(), Co*d.k()
-		parallel.For(n, n*P, func(lo, hi int) {
-			copy(dw[lo:hi], ws[per-n+lo:per-n+hi])
-			for p := 1; p < P; p++ {
-				part := ws[(p+1)*per-n:][:n]
-				for i := lo; i < hi; i++ {
-					dw[i] += part[i]
-				}
+		n := d.Cout * d.k()
+		j := convGradSumJob[T]{dw: dw, ws: ws, per: d.perPart(), n: n, sums: P}
+		runJob[T, convGradSumJob[T]](&convGradSumJobs, j, n, n*P)
+	}
+}
+
+// convBiasGradJob is db[Cout] = Σ_{n,oh,ow} dout, split over the channels.
+type convBiasGradJob[T Float] struct {
+	db, dout []T
+	d        Conv2dDims
+	parts    int
+}
+
+var convBiasGradJobs jobPool
+
+func (j *convBiasGradJob[T]) setParts(p int) { j.parts = p }
+
+// Run is part p: a block of channels, each summed over the batch in order.
+func (j *convBiasGradJob[T]) Run(p int) {
+	d, OHW := j.d, j.d.ohw()
+	lo, hi := rowBlock(p, j.parts, d.Cout)
+	for c := lo; c < hi; c++ {
+		s := 0.0
+		for n := 0; n < d.N; n++ {
+			off := (n*d.Cout + c) * OHW
+			if d.ChannelMajorOut {
+				off = (c*d.N + n) * OHW
 			}
-		})
+			s += blas.Sum64(j.dout[off:][:OHW])
+		}
+		j.db[c] = T(s)
+	}
+}
+
+// convGradSumJob is dw[n] = Σ_q the partial weight gradient of part q, in
+// part order: the last n entries of each part's scratch (per entries) in ws.
+// Split over the entries of dw.
+type convGradSumJob[T Float] struct {
+	dw, ws              []T
+	per, n, sums, parts int
+}
+
+var convGradSumJobs jobPool
+
+func (j *convGradSumJob[T]) setParts(p int) { j.parts = p }
+
+func (j *convGradSumJob[T]) Run(p int) {
+	lo, hi := rowBlock(p, j.parts, j.n)
+	per, n := j.per, j.n
+	dw := j.dw[lo:hi]
+	copy(dw, j.ws[per-n+lo:per-n+hi])
+	for q := 1; q < j.sums; q++ {
+		blas.Add(dw, dw, j.ws[(q+1)*per-n+lo:][:hi-lo])
 	}
 }
 
@@ -271,11 +302,7 @@ func im2col[T Float](col, inp []T, d Conv2dDims, n0, n1 int) {
 				}
 				clear(dst[b:])
 				if lo > 0 || hi < OW {
-					for oh := ohLo; oh < ohHi; oh++ {
-						r := dst[oh*OW:][:OW]
-						clear(r[:lo])
-						clear(r[hi:])
-					}
+					zeroEdges(dst, OW, ohLo, ohHi, lo, hi)
 				}
 				continue
 			}
@@ -296,6 +323,20 @@ func im2col[T Float](col, inp []T, d Conv2dDims, n0, n1 int) {
 				}
 				clear(r[hi:])
 			}
+		}
+	}
+}
+
+// zeroEdges zeroes columns [0, lo) and [hi, OW) of rows [ohLo, ohHi) of
+// x [·, OW], element by element (a clear call per pad column costs more).
+func zeroEdges[T Float](x []T, OW, ohLo, ohHi, lo, hi int) {
+	for oh := ohLo; oh < ohHi; oh++ {
+		r := x[oh*OW:][:OW]
+		for i := 0; i < lo; i++ {
+			r[i] = 0
+		}
+		for i := hi; i < OW; i++ {
+			r[i] = 0
 		}
 	}
 }
@@ -339,20 +380,14 @@ func col2im[T Float](dinp, dcol []T, d Conv2dDims, n0, n1 int) {
 				// entries of the edge columns, which would land across a
 				// row's end, are zeroed first.
 				if lo > 0 || hi < OW {
-					for oh := ohLo; oh < ohHi; oh++ {
-						r := src[oh*OW:][:OW]
-						clear(r[:lo])
-						clear(r[hi:])
-					}
+					zeroEdges(src, OW, ohLo, ohHi, lo, hi)
 				}
 				shift := (ki-d.Pad)*d.W + off
 				a := min(max(ohLo*OW, -shift, 0), OHW)
 				b := max(min(ohHi*OW, HW-shift, OHW), a)
 				if a < b {
 					dd := plane[a+shift : b+shift]
-					for i, v := range src[a:b] {
-						dd[i] += v
-					}
+					blas.Add(dd, dd, src[a:b])
 				}
 				continue
 			}

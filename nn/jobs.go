@@ -1,6 +1,10 @@
 package nn
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/faudit/faudit/internal/parallel"
+)
 
 // The layers that split their work hand parallel.Run a small job object; a
 // closure would escape to the heap on every call. Jobs are recycled through a
@@ -35,3 +39,26 @@ func putJob[T Float, J any](p *jobPool, j *J) {
 
 // rowBlock is part p of n rows split into parts blocks.
 func rowBlock(p, parts, n int) (lo, hi int) { return p * n / parts, (p + 1) * n / parts }
+
+// partJob is a job that runs in parts and is told their number.
+type partJob[J any] interface {
+	*J
+	parallel.Task
+	setParts(parts int)
+}
+
+// runJob runs j over n items of the given work in parallel.Parts(n, work,
+// parallel.MinWork) parts. The job runs from a pooled copy even on one part:
+// a method called through the type parameter would make j escape.
+func runJob[T Float, J any, PJ partJob[J]](p *jobPool, j J, n, work int) {
+	parts := parallel.Parts(n, work, parallel.MinWork)
+	jp := getJob[T, J](p)
+	*jp = j
+	PJ(jp).setParts(parts)
+	if parts <= 1 {
+		PJ(jp).Run(0)
+	} else {
+		parallel.Run(parts, PJ(jp))
+	}
+	putJob[T](p, jp)
+}

@@ -147,11 +147,28 @@ func linearBackwardPart[T Float](p, nX, nW int, dinp, dw, db, dout, inp, feedbac
 // ColumnSum: out[O] = Σ_r x[r,O], accumulated in row order (deterministic;
 // large sums are split over columns, which keeps that order).
 func ColumnSum[T Float](out, x []T, B, O int) {
-	if parallel.Parts(O, B*O/4, parallel.MinWork) <= 1 {
+	parts := parallel.Parts(O, B*O/4, parallel.MinWork)
+	if parts <= 1 {
 		columnSum(out, x, B, O, 0, O)
 		return
 	}
-	parallel.For(O, B*O/4, func(lo, hi int) { columnSum(out, x, B, O, lo, hi) })
+	j := getJob[T, columnSumJob[T]](&columnSumJobs)
+	*j = columnSumJob[T]{out, x, B, O, parts}
+	parallel.Run(parts, j)
+	putJob[T](&columnSumJobs, j)
+}
+
+type columnSumJob[T Float] struct {
+	out, x      []T
+	B, O, parts int
+}
+
+var columnSumJobs jobPool
+
+// Run is part p: a block of the columns.
+func (j *columnSumJob[T]) Run(p int) {
+	lo, hi := rowBlock(p, j.parts, j.O)
+	columnSum(j.out, j.x, j.B, j.O, lo, hi)
 }
 
 // columnSum is ColumnSum on columns [lo, hi).

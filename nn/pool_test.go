@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -84,4 +85,33 @@ func TestMaxPool2x2TiesAndNaN(t *testing.T) {
 			}
 		}
 	}
+}
+
+// BenchmarkMaxPool2x2: the CNN's three poolings on MNIST at batch 128,
+// forward and backward.
+func BenchmarkMaxPool2x2(b *testing.B) {
+	for _, s := range [][3]int{{32, 28, 28}, {64, 14, 14}, {128, 7, 7}} {
+		name := fmt.Sprintf("%dx%dx%d", s[0], s[1], s[2])
+		b.Run(name+"/f32", func(b *testing.B) { benchPool[float32](b, 128*s[0], s[1], s[2]) })
+		b.Run(name+"/f64", func(b *testing.B) { benchPool[float64](b, 128*s[0], s[1], s[2]) })
+	}
+}
+
+func benchPool[T Float](b *testing.B, planes, H, W int) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	x, dx := make([]T, planes*H*W), make([]T, planes*H*W)
+	for i := range x {
+		x[i] = T(rng.NormFloat64())
+	}
+	out, idx := make([]T, planes*(H/2)*(W/2)), make([]int32, planes*(H/2)*(W/2))
+	b.Run("fwd", func(b *testing.B) {
+		for b.Loop() {
+			MaxPool2x2Forward(out, idx, x, 1, planes, H, W)
+		}
+	})
+	b.Run("bwd", func(b *testing.B) {
+		for b.Loop() {
+			MaxPool2x2Backward(dx, out, idx, 1, planes, H, W)
+		}
+	})
 }

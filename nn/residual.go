@@ -6,21 +6,35 @@ import (
 )
 
 // ResidualForward: out[N] = a[N] + f[N] (the skip connection h + f(h)).
-func ResidualForward[T Float](out, a, f []T) {
-	if parallel.Parts(len(out), len(out)/8, parallel.MinWork) <= 1 {
-		blas.Add(out, a, f)
-		return
-	}
-	parallel.For(len(out), len(out)/8, func(lo, hi int) { blas.Add(out[lo:hi], a[lo:hi], f[lo:hi]) })
-}
+func ResidualForward[T Float](out, a, f []T) { add(out, a, f) }
 
 // ResidualBackward: the gradient reaching a residual sum flows unchanged to
 // both summands, so da[N] = dskip[N] + dbranch[N], where dbranch is what the
 // branch f sent back to its input and dskip = dout.
-func ResidualBackward[T Float](da, dskip, dbranch []T) {
-	if parallel.Parts(len(da), len(da)/8, parallel.MinWork) <= 1 {
-		blas.Add(da, dskip, dbranch)
+func ResidualBackward[T Float](da, dskip, dbranch []T) { add(da, dskip, dbranch) }
+
+// add: out[N] = a[N] + b[N], split into contiguous blocks when big enough.
+func add[T Float](out, a, b []T) {
+	parts := parallel.Parts(len(out), len(out)/8, parallel.MinWork)
+	if parts <= 1 {
+		blas.Add(out, a, b)
 		return
 	}
-	parallel.For(len(da), len(da)/8, func(lo, hi int) { blas.Add(da[lo:hi], dskip[lo:hi], dbranch[lo:hi]) })
+	j := getJob[T, addJob[T]](&addJobs)
+	*j = addJob[T]{out, a, b, parts}
+	parallel.Run(parts, j)
+	putJob[T](&addJobs, j)
+}
+
+type addJob[T Float] struct {
+	out, a, b []T
+	parts     int
+}
+
+var addJobs jobPool
+
+// Run is part p: a contiguous block of the elements.
+func (j *addJob[T]) Run(p int) {
+	lo, hi := rowBlock(p, j.parts, len(j.out))
+	blas.Add(j.out[lo:hi], j.a[lo:hi], j.b[lo:hi])
 }
