@@ -41,6 +41,9 @@ type Figure struct {
 	// XTicks, if not nil, labels x = 0, 1, … (categorical axes such as
 	// positions h0…hL or rule names).
 	XTicks []string
+	// IntegerX puts ticks on whole numbers only (epochs, counts) on a linear
+	// x axis.
+	IntegerX bool
 }
 
 // Slope is a slope chart: one column per metric, one line per subject

@@ -398,3 +398,22 @@ func TestLongTitleIsCentredOnTheCanvas(t *testing.T) {
 		t.Errorf("title starts at x = %.1f and is %.1f wide; want it inside the %.0f-point canvas and centred on it", x, w, canvas)
 	}
 }
+
+// IntegerX keeps whole-number axes (epochs) free of ticks like 1.5.
+func TestIntegerXTicksOnlyWholeNumbers(t *testing.T) {
+	for _, integer := range []bool{false, true} {
+		f := Figure{IntegerX: integer, Series: []Series{{Label: "run", X: []float64{1, 2}, Y: []float64{3, 4}}}}
+		b, err := f.SVG()
+		if err != nil {
+			t.Fatal(err)
+		}
+		half := bytes.Contains(b, []byte(">1.5</text>"))
+		whole := bytes.Contains(b, []byte(">1</text>")) && bytes.Contains(b, []byte(">2</text>"))
+		if integer && (half || !whole) {
+			t.Errorf("IntegerX: tick 1.5 present %v, ticks 1 and 2 present %v; want only whole numbers", half, whole)
+		}
+		if !integer && !half {
+			t.Error("default ticks on [1, 2] have no 1.5: the check above proves nothing")
+		}
+	}
+}

@@ -195,6 +195,9 @@ func (f Figure) plot() (p *plot.Plot, entries []legendEntry, note string) {
 		fixLogRange(&p.X)
 	default:
 		fixLinearRange(&p.X)
+		if f.IntegerX {
+			p.X.Tick.Marker = integerTicks{}
+		}
 	}
 	if f.LogY {
 		p.Y.Scale = plot.LogScale{}

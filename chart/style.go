@@ -324,3 +324,23 @@ func fillBackground(c draw.Canvas) {
 	c.SetColor(color.White)
 	c.Fill(c.Rectangle.Path())
 }
+
+// integerTicks labels whole numbers only: every one when the range holds at
+// most 20, else gonum's default ticks that fall on whole numbers.
+type integerTicks struct{}
+
+func (integerTicks) Ticks(min, max float64) []plot.Tick {
+	var out []plot.Tick
+	if lo, hi := math.Ceil(min), math.Floor(max); hi-lo <= 20 {
+		for v := lo; v <= hi; v++ {
+			out = append(out, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'f', -1, 64)})
+		}
+		return out
+	}
+	for _, t := range (plot.DefaultTicks{}).Ticks(min, max) {
+		if t.Value == math.Trunc(t.Value) {
+			out = append(out, t)
+		}
+	}
+	return out
+}

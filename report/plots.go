@@ -225,7 +225,7 @@ func (r *Report) epochPlots() []*Plot {
 			r.Notes = append(r.Notes, "no run has in-training audit records in metrics.jsonl (train with --audit-every N): the D1/D2-against-epoch plots are skipped")
 			return nil
 		}
-		fig := chart.Figure{Title: s.title, XLabel: "epoch", YLabel: s.ylabel, LogY: true, Series: series, HLines: []chart.HLine{s.line}}
+		fig := chart.Figure{Title: s.title, XLabel: "epoch", YLabel: s.ylabel, LogY: true, IntegerX: true, Series: series, HLines: []chart.HLine{s.line}}
 		out = append(out, &Plot{Name: s.name, Section: SectionEpochs, Title: s.title, Caption: s.caption + " Geometric mean over the seeds that recorded the epoch.", fig: fig})
 	}
 	return out
