@@ -26,7 +26,7 @@ type command struct {
 
 var commands = []command{
 	{"train", "train a model with a learning rule and write a run directory", "", trainFlags, runTrain},
-	{"demo", "faudit's main job: train BP, FA and DFA on MNIST, audit them, and show what the standard pair and the protocol say", "", demoFlags, runDemo},
+	{"demo", "faudit's main job: train BP, FA, DFA and DFA with the scale penalty on MNIST, audit them, show what the standard pair and the protocol say, and write the report", "", demoFlags, runDemo},
 	{"audit", "run the diagnostic protocol on a finished run and write audit.json and audit.md", "DIR", auditFlags, runAudit},
 	{"sweep", "train and audit a grid of runs (archs × rules × seeds × penalties) with a local worker pool, or one shard of it, or emit a Slurm/Kubernetes job for it", "", sweepFlags, runSweep},
 	{"ladder", "the depth ladder: train only the last k blocks for k = 0 … L and report accuracy against k", "", ladderFlags, runLadder},
