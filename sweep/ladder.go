@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 
 	"github.com/faudit/faudit/protocol"
 	"github.com/faudit/faudit/train"
@@ -54,14 +53,14 @@ func Ladder(cells []Cell) []Rung {
 	slices.SortStableFunc(rungs, func(a, b *Rung) int {
 		return cmp.Or(cmp.Compare(a.Arch, b.Arch), cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Penalty, b.Penalty), cmp.Compare(a.K, b.K))
 	})
+	for _, r := range rungs {
+		r.Mean, r.Std = protocol.MeanStd(r.Accs)
+	}
 	out := make([]Rung, len(rungs))
 	for i, r := range rungs {
-		r.Mean, r.Std = protocol.MeanStd(r.Accs)
-		base := byKey[key{r.Arch, r.Rule, r.Penalty, 0}]
 		r.Gain = math.NaN()
-		if base != nil {
-			bm, _ := protocol.MeanStd(base.Accs)
-			r.Gain = 100 * (r.Mean - bm)
+		if base := byKey[key{r.Arch, r.Rule, r.Penalty, 0}]; base != nil {
+			r.Gain = 100 * (r.Mean - base.Mean)
 		}
 		out[i] = *r
 	}
@@ -100,6 +99,6 @@ func WriteLadder(w io.Writer, rungs []Rung, blocks int) {
 		if r.K < 0 {
 			trained = "all"
 		}
-		fmt.Fprintf(w, "  %3d  %-14s  %-17s  %s\n", r.K, trained, acc, strings.TrimSpace(gain))
+		fmt.Fprintf(w, "  %3d  %-14s  %-17s  %s\n", r.K, trained, acc, gain)
 	}
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/faudit/faudit"
 	"github.com/faudit/faudit/internal/atomicfile"
-	"github.com/faudit/faudit/train"
 )
 
 // ManifestFile is the file describing a sweep in its --out directory.
@@ -71,13 +70,9 @@ func CheckExisting(out string, cells []Cell) error {
 		return fmt.Errorf("%s: %v", mpath, err)
 	}
 	for _, c := range cells {
-		b, err := os.ReadFile(filepath.Join(c.Dir, train.ConfigFile))
+		cfg, err := readConfig(c.Dir)
 		if err != nil {
-			continue
-		}
-		var cfg train.Config
-		if json.Unmarshal(b, &cfg) != nil {
-			continue // faudit train --resume reports it as the cell's failure
+			continue // none yet; a corrupt one is the cell's failure, reported by faudit train --resume
 		}
 		rule, penalty, what := c.Rule, c.Penalty, "this sweep's cell"
 		if c.Frozen != nil { // the frozen-blocks baseline the k = 0 cell is

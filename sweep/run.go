@@ -123,11 +123,7 @@ func Run(ctx context.Context, cells []Cell, opt Options) (*Summary, error) {
 				continue
 			}
 			frozen[c.Dir] = c
-			if c.status == Trained {
-				r.push(job{kind: auditJob, cell: c})
-			} else {
-				r.awaitBaseline(c, c.Dir, *c.Frozen)
-			}
+			r.awaitBaseline(c, c.Dir, *c.Frozen) // audits it at once if trained
 		case c.status == Trained:
 			r.afterTrain(c)
 		default:
@@ -280,11 +276,7 @@ func (r *runner) run(ctx context.Context, j job) {
 		r.mu.Lock()
 		if c.status == Partial {
 			argv = []string{"train", "--resume", c.Dir}
-			// Resume with the GOMAXPROCS the run started with, so it ends
-			// bit-identical to an uninterrupted run and config.json stays true.
-			if cfg, err := readConfig(c.Dir); err == nil && cfg.GoMaxProcs > 0 {
-				gmp = cfg.GoMaxProcs
-			}
+			gmp, _ = r.resumeProcs(c.Dir) // a bad config.json is train --resume's to report
 			r.logf("resume   %s (unfinished: config.json, no result.json)", c.Name)
 		} else {
 			r.logf("train    %s", c.Name)
@@ -422,6 +414,18 @@ func (r *runner) fail(ctx context.Context, c *cellRun, stage, msg string) {
 	}
 }
 
+// resumeProcs is the GOMAXPROCS to resume the run in dir with: the one it
+// started with (r.gmp if its config.json does not say, or cannot be read:
+// the error), so it ends bit-identical to an uninterrupted run and
+// config.json stays true.
+func (r *runner) resumeProcs(dir string) (int, error) {
+	cfg, err := readConfig(dir)
+	if err == nil && cfg.GoMaxProcs > 0 {
+		return cfg.GoMaxProcs, nil
+	}
+	return r.gmp, err
+}
+
 func readConfig(dir string) (train.Config, error) {
 	var cfg train.Config
 	b, err := os.ReadFile(filepath.Join(dir, train.ConfigFile))
@@ -441,13 +445,9 @@ func (r *runner) trainBaseline(ctx context.Context, b *baseRun) error {
 	if exists(filepath.Join(b.dir, train.ResultFile)) {
 		return nil // another shard finished it meanwhile
 	}
-	if cfg, err := readConfig(b.dir); err == nil {
+	if gmp, err := r.resumeProcs(b.dir); err == nil {
 		// Left unfinished by an interrupted stand-alone `faudit audit`,
 		// which trains baselines in place: finish it there.
-		gmp := r.gmp
-		if cfg.GoMaxProcs > 0 {
-			gmp = cfg.GoMaxProcs
-		}
 		return r.exec(ctx, []string{"train", "--resume", b.dir}, gmp, filepath.Join(b.dir, LogFile))
 	}
 	parent, base := filepath.Dir(b.dir), filepath.Base(b.dir)

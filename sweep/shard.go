@@ -33,14 +33,11 @@ func ParseShard(s string) (Shard, error) {
 
 func (s Shard) String() string { return fmt.Sprintf("%d/%d", s.I, s.N) }
 
-// Has reports whether the cell with this index belongs to the shard.
-func (s Shard) Has(index int) bool { return index%s.N == s.I }
-
 // Select returns the cells of the shard, in order.
 func (s Shard) Select(cells []Cell) []Cell {
 	var out []Cell
 	for _, c := range cells {
-		if s.Has(c.Index) {
+		if c.Index%s.N == s.I {
 			out = append(out, c)
 		}
 	}

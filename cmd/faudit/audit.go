@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"os"
 
-	"golang.org/x/term"
-
 	"github.com/faudit/faudit/protocol"
 )
 
@@ -82,10 +80,8 @@ func runAudit(ctx context.Context, fs *flag.FlagSet) error {
 	if s.freshB < 0 {
 		return badInput(fmt.Errorf("--fresh-b %d: expected ≥ 0", s.freshB))
 	}
-	opt := protocol.AuditOptions{Measure: s.m, Thresholds: s.th, Baseline: s.baseline, NoBaseline: s.noBaseline, FreshB: s.freshB, Log: os.Stderr}
-	if term.IsTerminal(int(os.Stderr.Fd())) {
-		opt.Progress = os.Stderr
-	}
+	opt := protocol.AuditOptions{Measure: s.m, Thresholds: s.th, Baseline: s.baseline, NoBaseline: s.noBaseline, FreshB: s.freshB,
+		Log: os.Stderr, Progress: progress()}
 	rep, err := protocol.Audit(ctx, fs.Arg(0), opt)
 	if err != nil {
 		return err

@@ -126,7 +126,7 @@ func demoConfig(d demoRun, s *demoSettings) train.Config {
 // trainOrReuse returns dir's result if the run there is finished, resumes it
 // if it is not, and starts it otherwise.
 func trainOrReuse(ctx context.Context, cfg train.Config, dir string, log io.Writer) (*train.Result, error) {
-	opt := train.Options{Out: dir, Audit: protocol.TrainingAudit(protocol.Options{}, protocol.DefaultThresholds())}
+	opt := train.Options{Out: dir, Audit: trainingAudit()}
 	if _, err := os.Stat(filepath.Join(dir, train.ConfigFile)); err == nil {
 		return train.Resume(ctx, dir, opt)
 	}
@@ -134,13 +134,10 @@ func trainOrReuse(ctx context.Context, cfg train.Config, dir string, log io.Writ
 }
 
 func mark(c protocol.Check) string {
-	if !c.Ran {
-		return " "
+	if c.Ran && !c.Pass {
+		return "✗"
 	}
-	if c.Pass {
-		return " "
-	}
-	return "✗"
+	return " "
 }
 
 func printDemo(w io.Writer, s *demoSettings, reps map[string]*protocol.Report, failures map[string]string) {

@@ -344,7 +344,7 @@ func resolve(s *sweepSettings) (*plan, error) {
 		return nil, fmt.Errorf("--%s is set both in --grid %s and on the command line; set it once", dup, s.grid)
 	}
 	if _, ok := fixed["audit-every"]; !ok {
-		fixed["audit-every"] = "--audit-every\x001" // D1/D2 against epoch for the report
+		fixed["audit-every"] = flagArg(fs.Lookup("audit-every")) // the sweep's default (gridFlags): D1/D2 against epoch for the report
 	}
 	names := make([]string, 0, len(fixed))
 	for n := range fixed {
@@ -359,10 +359,8 @@ func resolve(s *sweepSettings) (*plan, error) {
 		} else {
 			g.AuditArgs = append(g.AuditArgs, words...)
 		}
-		if n == "no-baseline" {
-			p.noBaseline = words[0] == "--no-baseline=true"
-		}
 	}
+	p.noBaseline = fixed["no-baseline"] == "--no-baseline=true"
 
 	// The train settings of every cell, checked as faudit train checks them.
 	for _, a := range g.Archs {

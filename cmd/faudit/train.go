@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -85,11 +87,7 @@ func trainFlags() *flag.FlagSet {
 
 func runTrain(ctx context.Context, fs *flag.FlagSet) error {
 	s := trainDest
-	opt := train.Options{Log: os.Stdout, AfterStep: afterStep,
-		Audit: protocol.TrainingAudit(protocol.Options{}, protocol.DefaultThresholds())}
-	if term.IsTerminal(int(os.Stderr.Fd())) {
-		opt.Progress = os.Stderr
-	}
+	opt := train.Options{Log: os.Stdout, AfterStep: afterStep, Audit: trainingAudit(), Progress: progress()}
 	if s.resume != "" {
 		var others []string
 		fs.Visit(func(f *flag.Flag) {
@@ -113,6 +111,22 @@ func runTrain(ctx context.Context, fs *flag.FlagSet) error {
 	}
 	res, err := train.Start(ctx, c, opt)
 	return report(res, opt.Out, err)
+}
+
+// trainingAudit is the in-training audit of every run faudit trains (it
+// does something only with --audit-every): the default measurement and
+// thresholds.
+func trainingAudit() func(train.Snapshot) (json.RawMessage, []string, error) {
+	return protocol.TrainingAudit(protocol.Options{}, protocol.DefaultThresholds())
+}
+
+// progress is where progress bars go: stderr if it is a terminal, else
+// nowhere (nil).
+func progress() io.Writer {
+	if term.IsTerminal(int(os.Stderr.Fd())) {
+		return os.Stderr
+	}
+	return nil
 }
 
 // trainConfig turns the parsed train flags into a run's Config: the
