@@ -3,7 +3,10 @@ package chart
 import (
 	"bytes"
 	"fmt"
+	"image"
+	"image/color"
 
+	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
@@ -71,44 +74,138 @@ const (
 )
 
 // SVG renders the figure as a standalone SVG document.
-func (f Figure) SVG() ([]byte, error) { return renderSVG(f.draw) }
+func (f Figure) SVG() ([]byte, error) { svg, _, err := render(f.draw, true, false); return svg, err }
 
 // PNG renders the figure as a PNG image.
-func (f Figure) PNG() ([]byte, error) { return renderPNG(f.draw) }
+func (f Figure) PNG() ([]byte, error) { _, png, err := render(f.draw, false, true); return png, err }
+
+// Render renders the figure as SVG and PNG from a single drawing; the
+// bytes are those SVG and PNG return.
+func (f Figure) Render() (svg, png []byte, err error) { return render(f.draw, true, true) }
 
 // SVG renders the slope chart as a standalone SVG document.
-func (s Slope) SVG() ([]byte, error) { return renderSVG(s.draw) }
+func (s Slope) SVG() ([]byte, error) { svg, _, err := render(s.draw, true, false); return svg, err }
 
 // PNG renders the slope chart as a PNG image.
-func (s Slope) PNG() ([]byte, error) { return renderPNG(s.draw) }
+func (s Slope) PNG() ([]byte, error) { _, png, err := render(s.draw, false, true); return png, err }
 
-// renderSVG draws onto a Width×Height SVG canvas and returns the document.
-func renderSVG(drawFn func(draw.Canvas)) (b []byte, err error) {
+// Render renders the slope chart as SVG and PNG from a single drawing.
+func (s Slope) Render() (svg, png []byte, err error) { return render(s.draw, true, true) }
+
+// render draws once onto a Width×Height SVG canvas, a Width×Height image
+// at DPI, or both, and returns the SVG document and the PNG image asked for.
+func render(drawFn func(draw.Canvas), wantSVG, wantPNG bool) (svg, png []byte, err error) {
 	defer recoverTo(&err)
-	c := vgsvg.New(Width, Height)
-	drawFn(draw.New(c))
-	var buf bytes.Buffer
-	if _, err := c.WriteTo(&buf); err != nil {
-		return nil, fmt.Errorf("chart: writing SVG: %w", err)
+	var sc *vgsvg.Canvas
+	var ic *vgimg.Canvas
+	var tee teeCanvas
+	if wantSVG {
+		sc = vgsvg.New(Width, Height)
+		tee = append(tee, sc)
 	}
-	// vgsvg names the font family it measured the text with. Browsers
-	// without Liberation Sans would otherwise fall back to a serif font;
-	// Arial and Helvetica have the same metrics.
-	return bytes.ReplaceAll(buf.Bytes(),
-		[]byte("font-family:"+sansFamily+";"),
-		[]byte("font-family:"+sansFamily+",Arial,Helvetica,sans-serif;")), nil
+	if wantPNG {
+		ic = vgimg.NewWith(vgimg.UseWH(Width, Height), vgimg.UseDPI(DPI))
+		tee = append(tee, ic)
+	}
+	drawFn(draw.New(tee))
+	if sc != nil {
+		var buf bytes.Buffer
+		if _, err := sc.WriteTo(&buf); err != nil {
+			return nil, nil, fmt.Errorf("chart: writing SVG: %w", err)
+		}
+		// vgsvg names the font family it measured the text with. Browsers
+		// without Liberation Sans would otherwise fall back to a serif font;
+		// Arial and Helvetica have the same metrics.
+		svg = bytes.ReplaceAll(buf.Bytes(),
+			[]byte("font-family:"+sansFamily+";"),
+			[]byte("font-family:"+sansFamily+",Arial,Helvetica,sans-serif;"))
+	}
+	if ic != nil {
+		var buf bytes.Buffer
+		if _, err := (vgimg.PngCanvas{Canvas: ic}).WriteTo(&buf); err != nil {
+			return nil, nil, fmt.Errorf("chart: writing PNG: %w", err)
+		}
+		png = buf.Bytes()
+	}
+	return svg, png, nil
 }
 
-// renderPNG draws onto a Width×Height image at DPI and returns it as PNG.
-func renderPNG(drawFn func(draw.Canvas)) (b []byte, err error) {
-	defer recoverTo(&err)
-	c := vgimg.NewWith(vgimg.UseWH(Width, Height), vgimg.UseDPI(DPI))
-	drawFn(draw.New(c))
-	var buf bytes.Buffer
-	if _, err := (vgimg.PngCanvas{Canvas: c}).WriteTo(&buf); err != nil {
-		return nil, fmt.Errorf("chart: writing PNG: %w", err)
+// teeCanvas passes every drawing call on to each of its canvases, all of
+// size Width×Height, so that one drawing makes both the SVG and the PNG.
+type teeCanvas []vg.CanvasSizer
+
+func (t teeCanvas) Size() (x, y vg.Length) { return Width, Height }
+
+func (t teeCanvas) SetLineWidth(w vg.Length) {
+	for _, c := range t {
+		c.SetLineWidth(w)
 	}
-	return buf.Bytes(), nil
+}
+
+func (t teeCanvas) SetLineDash(pattern []vg.Length, offset vg.Length) {
+	for _, c := range t {
+		c.SetLineDash(pattern, offset)
+	}
+}
+
+func (t teeCanvas) SetColor(col color.Color) {
+	for _, c := range t {
+		c.SetColor(col)
+	}
+}
+
+func (t teeCanvas) Rotate(rad float64) {
+	for _, c := range t {
+		c.Rotate(rad)
+	}
+}
+
+func (t teeCanvas) Translate(pt vg.Point) {
+	for _, c := range t {
+		c.Translate(pt)
+	}
+}
+
+func (t teeCanvas) Scale(x, y float64) {
+	for _, c := range t {
+		c.Scale(x, y)
+	}
+}
+
+func (t teeCanvas) Push() {
+	for _, c := range t {
+		c.Push()
+	}
+}
+
+func (t teeCanvas) Pop() {
+	for _, c := range t {
+		c.Pop()
+	}
+}
+
+func (t teeCanvas) Stroke(p vg.Path) {
+	for _, c := range t {
+		c.Stroke(p)
+	}
+}
+
+func (t teeCanvas) Fill(p vg.Path) {
+	for _, c := range t {
+		c.Fill(p)
+	}
+}
+
+func (t teeCanvas) FillString(f font.Face, pt vg.Point, text string) {
+	for _, c := range t {
+		c.FillString(f, pt, text)
+	}
+}
+
+func (t teeCanvas) DrawImage(rect vg.Rectangle, img image.Image) {
+	for _, c := range t {
+		c.DrawImage(rect, img)
+	}
 }
 
 // recoverTo turns a panic inside gonum/plot into an error, so that odd

@@ -265,20 +265,7 @@ func TestDegenerate(t *testing.T) {
 		{"tiny log range", Figure{LogY: true, Series: []Series{{Label: "t", X: []float64{1, 2}, Y: []float64{1e-300, 1e300}}}}, ""},
 	}
 	for _, test := range figures {
-		t.Run(test.name, func(t *testing.T) {
-			b, err := test.fig.SVG()
-			if err != nil {
-				t.Fatalf("SVG: %v", err)
-			}
-			if text := svgText(t, b); !strings.Contains(text, test.wantNote) {
-				t.Errorf("SVG text does not contain %q:\n%s", test.wantNote, text)
-			}
-			b, err = test.fig.PNG()
-			if err != nil {
-				t.Fatalf("PNG: %v", err)
-			}
-			checkPNG(t, b)
-		})
+		t.Run(test.name, func(t *testing.T) { checkDegenerate(t, test.fig, test.wantNote) })
 	}
 
 	slopes := []struct {
@@ -293,21 +280,29 @@ func TestDegenerate(t *testing.T) {
 		{"unlabelled lines", Slope{Columns: []string{"a", "b"}, Lines: []SlopeLine{{Values: []float64{0, 1}}}}, ""},
 	}
 	for _, test := range slopes {
-		t.Run(test.name, func(t *testing.T) {
-			b, err := test.slope.SVG()
-			if err != nil {
-				t.Fatalf("SVG: %v", err)
-			}
-			if text := svgText(t, b); !strings.Contains(text, test.wantNote) {
-				t.Errorf("SVG text does not contain %q:\n%s", test.wantNote, text)
-			}
-			b, err = test.slope.PNG()
-			if err != nil {
-				t.Fatalf("PNG: %v", err)
-			}
-			checkPNG(t, b)
-		})
+		t.Run(test.name, func(t *testing.T) { checkDegenerate(t, test.slope, test.wantNote) })
 	}
+}
+
+// checkDegenerate renders c as SVG, which must contain wantNote, and as a
+// PNG of the right size.
+func checkDegenerate(t *testing.T, c interface {
+	SVG() ([]byte, error)
+	PNG() ([]byte, error)
+}, wantNote string) {
+	t.Helper()
+	b, err := c.SVG()
+	if err != nil {
+		t.Fatalf("SVG: %v", err)
+	}
+	if text := svgText(t, b); !strings.Contains(text, wantNote) {
+		t.Errorf("SVG text does not contain %q:\n%s", wantNote, text)
+	}
+	b, err = c.PNG()
+	if err != nil {
+		t.Fatalf("PNG: %v", err)
+	}
+	checkPNG(t, b)
 }
 
 func TestLogTicks(t *testing.T) {
@@ -358,6 +353,37 @@ func TestSpread(t *testing.T) {
 				t.Errorf("spread of %d labels = %v, want descending within [0, 100]", len(got), got)
 				break
 			}
+		}
+	}
+}
+
+// TestRender checks that one drawing for both formats gives the bytes
+// SVG and PNG give on their own.
+func TestRender(t *testing.T) {
+	type renderable interface {
+		SVG() ([]byte, error)
+		PNG() ([]byte, error)
+		Render() (svg, png []byte, err error)
+	}
+	charts := map[string]renderable{"figure": figureTests[0].fig, "log figure": figureTests[1].fig, "slope": slopeTest}
+	for name, c := range charts {
+		svg, png, err := c.Render()
+		if err != nil {
+			t.Fatalf("%s: Render: %v", name, err)
+		}
+		wantSVG, err := c.SVG()
+		if err != nil {
+			t.Fatalf("%s: SVG: %v", name, err)
+		}
+		wantPNG, err := c.PNG()
+		if err != nil {
+			t.Fatalf("%s: PNG: %v", name, err)
+		}
+		if !bytes.Equal(svg, wantSVG) {
+			t.Errorf("%s: Render's SVG differs from SVG()", name)
+		}
+		if !bytes.Equal(png, wantPNG) {
+			t.Errorf("%s: Render's PNG differs from PNG()", name)
 		}
 	}
 }

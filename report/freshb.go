@@ -359,17 +359,22 @@ func (r *Report) freshBPlots() []*Plot {
 	return out
 }
 
-// freshBColumns are report.csv's fresh-B columns for P positions.
+// freshBPositionColumns are report.csv's per-position fresh-B columns, each
+// repeated for h0 … h_{P−1} after fresh_b_runs and fresh_b_draws.
+var freshBPositionColumns = []string{"fresh_b_train", "fresh_b_train_std", "fresh_b_mean", "fresh_b_std", "fresh_b_diff_in_std", "fresh_b_reading"}
+
+// freshBHeader and freshBValues are report.csv's fresh-B columns for P
+// positions.
 func freshBHeader(P int) []string {
 	h := []string{"fresh_b_runs", "fresh_b_draws"}
-	for _, c := range []string{"fresh_b_train", "fresh_b_train_std", "fresh_b_mean", "fresh_b_std", "fresh_b_diff_in_std", "fresh_b_reading"} {
+	for _, c := range freshBPositionColumns {
 		h = append(h, positionHeader(c, P)...)
 	}
 	return h
 }
 
 func freshBValues(f *FreshBGroup, P int) []string {
-	out := make([]string, len(freshBHeader(P)))
+	out := make([]string, 2+len(freshBPositionColumns)*P)
 	if f == nil {
 		return out
 	}

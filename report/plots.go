@@ -24,8 +24,7 @@ type Plot struct {
 
 // renderer is a chart.Figure or a chart.Slope.
 type renderer interface {
-	SVG() ([]byte, error)
-	PNG() ([]byte, error)
+	Render() (svg, png []byte, err error)
 }
 
 // Sections of the report, in order.
@@ -171,32 +170,53 @@ func (r *Report) normPlots() []*Plot {
 	return out
 }
 
-// epochSeries collects, per group, an in-training audit quantity against
-// epoch (geometric mean over the seeds that recorded the epoch).
-func (r *Report) epochSeries(value func(*protocol.EpochAudit) float64) []chart.Series {
-	var out []chart.Series
+// epochRecords is one group's in-training audit records by epoch.
+type epochRecords struct {
+	label  string
+	epochs []int // sorted
+	audits map[int][]*protocol.EpochAudit
+}
+
+// epochAudits decodes, once, the in-training audit records of every group
+// that has any.
+func (r *Report) epochAudits() []epochRecords {
+	var out []epochRecords
 	for _, g := range r.Groups {
-		byEpoch := map[int][]float64{}
+		byEpoch := map[int][]*protocol.EpochAudit{}
 		for _, row := range g.rows {
 			for _, m := range row.run.Metrics {
 				if a := epochAudit(m); a != nil {
-					byEpoch[m.Epoch] = append(byEpoch[m.Epoch], value(a))
+					byEpoch[m.Epoch] = append(byEpoch[m.Epoch], a)
 				}
 			}
 		}
 		if len(byEpoch) == 0 {
 			continue
 		}
-		var epochs []int
+		rec := epochRecords{label: g.Label, audits: byEpoch}
 		for e := range byEpoch {
-			epochs = append(epochs, e)
+			rec.epochs = append(rec.epochs, e)
 		}
-		sort.Ints(epochs)
-		s := chart.Series{Label: g.Label}
-		for _, e := range epochs {
-			s.X, s.Y = append(s.X, float64(e)), append(s.Y, geoMean(byEpoch[e]).Mean)
+		sort.Ints(rec.epochs)
+		out = append(out, rec)
+	}
+	return out
+}
+
+// epochSeries is, per group, an in-training audit quantity against epoch
+// (geometric mean over the seeds that recorded the epoch).
+func epochSeries(records []epochRecords, value func(*protocol.EpochAudit) float64) []chart.Series {
+	out := make([]chart.Series, len(records))
+	for i, rec := range records {
+		s := chart.Series{Label: rec.label}
+		for _, e := range rec.epochs {
+			vals := make([]float64, len(rec.audits[e]))
+			for j, a := range rec.audits[e] {
+				vals[j] = value(a)
+			}
+			s.X, s.Y = append(s.X, float64(e)), append(s.Y, geoMean(vals).Mean)
 		}
-		out = append(out, s)
+		out[i] = s
 	}
 	return out
 }
@@ -218,14 +238,14 @@ func (r *Report) epochPlots() []*Plot {
 			"How many digits the reference has left in the training precision; D2's precision criterion fails above the line.",
 			func(a *protocol.EpochAudit) float64 { return a.D2RelErr }, chart.HLine{Label: fmt.Sprintf("D2 max rel. error %g", th.D2MaxRelErr), Y: th.D2MaxRelErr}},
 	}
+	records := r.epochAudits()
+	if len(records) == 0 {
+		r.Notes = append(r.Notes, "no run has in-training audit records in metrics.jsonl (train with --audit-every N): the D1/D2-against-epoch plots are skipped")
+		return nil
+	}
 	var out []*Plot
 	for _, s := range specs {
-		series := r.epochSeries(s.value)
-		if len(series) == 0 {
-			r.Notes = append(r.Notes, "no run has in-training audit records in metrics.jsonl (train with --audit-every N): the D1/D2-against-epoch plots are skipped")
-			return nil
-		}
-		fig := chart.Figure{Title: s.title, XLabel: "epoch", YLabel: s.ylabel, LogY: true, IntegerX: true, Series: series, HLines: []chart.HLine{s.line}}
+		fig := chart.Figure{Title: s.title, XLabel: "epoch", YLabel: s.ylabel, LogY: true, IntegerX: true, Series: epochSeries(records, s.value), HLines: []chart.HLine{s.line}}
 		out = append(out, &Plot{Name: s.name, Section: SectionEpochs, Title: s.title, Caption: s.caption + " Geometric mean over the seeds that recorded the epoch.", fig: fig})
 	}
 	return out

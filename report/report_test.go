@@ -30,17 +30,25 @@ func build(t *testing.T, fs []fixture) (*Report, string) {
 	return Build(c, root), root
 }
 
+// named is the item of items called name (by nameOf), failing the test
+// with every name there is when none is.
+func named[T any](t *testing.T, items []T, nameOf func(T) string, name, what string) T {
+	t.Helper()
+	var names []string
+	for _, it := range items {
+		if nameOf(it) == name {
+			return it
+		}
+		names = append(names, nameOf(it))
+	}
+	t.Fatalf("no %s %q; %ss: %q", what, name, what, names)
+	var zero T
+	return zero
+}
+
 func groupByLabel(t *testing.T, r *Report, label string) *Group {
 	t.Helper()
-	var labels []string
-	for _, g := range r.Groups {
-		if g.Label == label {
-			return g
-		}
-		labels = append(labels, g.Label)
-	}
-	t.Fatalf("no group %q; groups: %q", label, labels)
-	return nil
+	return named(t, r.Groups, func(g *Group) string { return g.Label }, label, "group")
 }
 
 func TestGroupingAndMeanStd(t *testing.T) {
@@ -440,15 +448,7 @@ func TestJSONHasNoNaNAndCSVParsesBack(t *testing.T) {
 
 func plotNamed(t *testing.T, r *Report, name string) *Plot {
 	t.Helper()
-	var names []string
-	for _, p := range r.Plots {
-		if p.Name == name {
-			return p
-		}
-		names = append(names, p.Name)
-	}
-	t.Fatalf("no plot %q; plots: %v", name, names)
-	return nil
+	return named(t, r.Plots, func(p *Plot) string { return p.Name }, name, "plot")
 }
 
 func figure(t *testing.T, r *Report, name string) chart.Figure {

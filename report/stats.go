@@ -87,10 +87,7 @@ func ranks(values []float64, higherBetter bool) []float64 {
 		return a < b
 	}
 	sort.SliceStable(idx, func(i, j int) bool { return better(values[idx[i]], values[idx[j]]) })
-	out := make([]float64, len(values))
-	for i := range out {
-		out[i] = math.NaN()
-	}
+	out := nans(len(values))
 	for i := 0; i < len(idx); {
 		j := i
 		for j+1 < len(idx) && values[idx[j+1]] == values[idx[i]] {

@@ -35,11 +35,7 @@ func Write(r *Report, out string) (string, error) {
 	}
 	svgs := map[string][]byte{}
 	for _, p := range r.Plots {
-		svg, err := p.fig.SVG()
-		if err != nil {
-			return "", fmt.Errorf("plot %s: %w", p.Name, err)
-		}
-		png, err := p.fig.PNG()
+		svg, png, err := p.fig.Render()
 		if err != nil {
 			return "", fmt.Errorf("plot %s: %w", p.Name, err)
 		}
@@ -154,7 +150,8 @@ func (r *Report) Markdown() string {
 	return b.String()
 }
 
-// csvNum writes a number in full precision, "" for NaN and ±Inf as "Inf".
+// csvNum writes a number in full precision, "" for NaN and ±Inf as "+Inf"
+// and "-Inf".
 func csvNum(x float64) string {
 	if math.IsNaN(x) {
 		return ""
