@@ -37,16 +37,11 @@ func runAct[T Float](act Activation, backward bool, out, dout, x []T) {
 		panic("nn: unknown activation " + string(act))
 	}
 	j := actJob[T]{act, backward, out, dout, x, 1}
-	parts := parallel.Parts(len(x), work, parallel.MinWork)
-	if parts <= 1 {
+	if j.parts = parallel.Parts(len(x), work, parallel.MinWork); j.parts <= 1 {
 		j.Run(0)
 		return
 	}
-	jp := getJob[T, actJob[T]](&actJobs)
-	*jp = j
-	jp.parts = parts
-	parallel.Run(parts, jp)
-	putJob[T](&actJobs, jp)
+	runParts[T](&actJobs, j, j.parts)
 }
 
 type actJob[T Float] struct {
@@ -73,12 +68,3 @@ func (j *actJob[T]) Run(p int) {
 		blas.GELUGrad(out, j.dout[lo:hi], x)
 	}
 }
-
-// The tanh-form GELU of the kernels, one float64 at a time (for tests).
-const (
-	sqrt2OverPi = blas.Sqrt2OverPi
-	geluCubic   = blas.GELUCubic
-)
-
-func gelu(x float64) float64             { return blas.GELU1(x) }
-func fastTanh(x float64) (t, dt float64) { return blas.FastTanh(x) }

@@ -57,16 +57,11 @@ type bnJob[T Float] struct {
 var bnJobs jobPool
 
 func runBN[T Float](j bnJob[T], work int) {
-	parts := parallel.Parts(j.C, work, parallel.MinWork)
-	if parts <= 1 {
+	if j.parts = parallel.Parts(j.C, work, parallel.MinWork); j.parts <= 1 {
 		j.Run(0)
 		return
 	}
-	jp := getJob[T, bnJob[T]](&bnJobs)
-	*jp = j
-	jp.parts = parts
-	parallel.Run(parts, jp)
-	putJob[T](&bnJobs, jp)
+	runParts[T](&bnJobs, j, j.parts)
 }
 
 // Run is part p: a block of channels.

@@ -14,17 +14,7 @@ func TestBatchNorm2dGradientTraining(t *testing.T) {
 		x[i] = x[i]*float64(1+(i/HW)%C) + float64((i/HW)%C)
 	}
 	R := randn(rng, N*C*HW, 1)
-	out, mean, rstd := make([]float64, len(x)), make([]float64, C), make([]float64, C)
-	loss := func() float64 {
-		BatchNorm2dForward(out, mean, rstd, x, g, b, nil, nil, N, C, HW, true)
-		return dot(out, R)
-	}
-	loss()
-	dx, dg, db := make([]float64, len(x)), make([]float64, C), make([]float64, C)
-	BatchNorm2dBackward(dx, dg, db, R, x, mean, rstd, g, N, C, HW, true)
-	checkGradient(t, "BatchNorm2d (training) dx", x, dx, loss)
-	checkGradient(t, "BatchNorm2d (training) dg", g, dg, loss)
-	checkGradient(t, "BatchNorm2d (training) db", b, db, loss)
+	_, mean, rstd, dx := checkBNGradient(t, x, g, b, nil, nil, R, N, C, HW, true)
 
 	// dx may alias dout.
 	d2 := append([]float64(nil), R...)
@@ -36,6 +26,30 @@ func TestBatchNorm2dGradientTraining(t *testing.T) {
 	}
 }
 
+// checkBNGradient checks BatchNorm2dBackward's dx, dg and db against finite
+// differences of the loss Σ out·R. It returns the forward pass (which
+// returns out), the statistics it saved and dx.
+func checkBNGradient(t *testing.T, x, g, b, rm, rv, R []float64, N, C, HW int, training bool) (forward func() []float64, mean, rstd, dx []float64) {
+	t.Helper()
+	mode := "eval"
+	if training {
+		mode = "training"
+	}
+	out, mean, rstd := make([]float64, len(x)), make([]float64, C), make([]float64, C)
+	forward = func() []float64 {
+		BatchNorm2dForward(out, mean, rstd, x, g, b, rm, rv, N, C, HW, training)
+		return out
+	}
+	f := func() float64 { return dot(forward(), R) }
+	f()
+	dx, dg, db := make([]float64, len(x)), make([]float64, C), make([]float64, C)
+	BatchNorm2dBackward(dx, dg, db, R, x, mean, rstd, g, N, C, HW, training)
+	checkGradient(t, "BatchNorm2d ("+mode+") dx", x, dx, f)
+	checkGradient(t, "BatchNorm2d ("+mode+") dg", g, dg, f)
+	checkGradient(t, "BatchNorm2d ("+mode+") db", b, db, f)
+	return forward, mean, rstd, dx
+}
+
 func TestBatchNorm2dGradientEval(t *testing.T) {
 	rng := rand.New(rand.NewPCG(22, 22))
 	N, C, HW := 3, 4, 5
@@ -45,19 +59,9 @@ func TestBatchNorm2dGradientEval(t *testing.T) {
 		rv[i] = rv[i]*rv[i] + 0.1
 	}
 	R := randn(rng, N*C*HW, 1)
-	out, mean, rstd := make([]float64, len(x)), make([]float64, C), make([]float64, C)
-	loss := func() float64 {
-		BatchNorm2dForward(out, mean, rstd, x, g, b, rm, rv, N, C, HW, false)
-		return dot(out, R)
-	}
-	loss()
-	dx, dg, db := make([]float64, len(x)), make([]float64, C), make([]float64, C)
-	BatchNorm2dBackward(dx, dg, db, R, x, mean, rstd, g, N, C, HW, false)
-	checkGradient(t, "BatchNorm2d (eval) dx", x, dx, loss)
-	checkGradient(t, "BatchNorm2d (eval) dg", g, dg, loss)
-	checkGradient(t, "BatchNorm2d (eval) db", b, db, loss)
+	forward, _, _, _ := checkBNGradient(t, x, g, b, rm, rv, R, N, C, HW, false)
 	// A fixed affine map of the running statistics, which it leaves alone.
-	loss()
+	out := forward()
 	for i, v := range x {
 		c := (i / HW) % C
 		want := (v-rm[c])/math.Sqrt(rv[c]+BNEps)*g[c] + b[c]

@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/faudit/faudit/internal/blas"
 )
 
 // The backward of every layer is checked against central finite differences
@@ -91,6 +93,13 @@ func TestLinearBackwardUsesFeedbackMatrix(t *testing.T) {
 	dw1, dw2 := make([]float64, O*I), make([]float64, O*I)
 	LinearBackward(dx1, dw1, nil, R, x, w, B, I, O)
 	LinearBackward(dx2, dw2, nil, R, x, w2, B, I, O)
+	checkFeedback(t, "matrix", dx1, dx2, dw1, dw2)
+}
+
+// checkFeedback checks a backward pass run with feedback W (dx1, dw1) and
+// with 2W (dx2, dw2): dx is linear in the feedback and dW does not use it.
+func checkFeedback(t *testing.T, what string, dx1, dx2, dw1, dw2 []float64) {
+	t.Helper()
 	for i := range dx1 {
 		if math.Abs(dx2[i]-2*dx1[i]) > 1e-12*math.Abs(dx1[i])+1e-15 {
 			t.Fatalf("dx[%d] = %v with 2W, want %v", i, dx2[i], 2*dx1[i])
@@ -98,7 +107,7 @@ func TestLinearBackwardUsesFeedbackMatrix(t *testing.T) {
 	}
 	for i := range dw1 {
 		if dw1[i] != dw2[i] {
-			t.Fatalf("dW[%d] depends on the feedback matrix", i)
+			t.Fatalf("dW[%d] depends on the feedback %s", i, what)
 		}
 	}
 }
@@ -154,6 +163,15 @@ func TestActivationGradients(t *testing.T) {
 		checkGradient(t, string(act)+" dx", x, dx, loss)
 	}
 }
+
+// The tanh-form GELU of the kernels, one float64 at a time.
+const (
+	sqrt2OverPi = blas.Sqrt2OverPi
+	geluCubic   = blas.GELUCubic
+)
+
+func gelu(x float64) float64             { return blas.GELU1(x) }
+func fastTanh(x float64) (t, dt float64) { return blas.FastTanh(x) }
 
 func TestGELUMatchesDefinition(t *testing.T) {
 	// Against the tanh-form GELU with math.Tanh: the approximation error of

@@ -40,11 +40,27 @@ func putJob[T Float, J any](p *jobPool, j *J) {
 // rowBlock is part p of n rows split into parts blocks.
 func rowBlock(p, parts, n int) (lo, hi int) { return p * n / parts, (p + 1) * n / parts }
 
-// partJob is a job that runs in parts and is told their number.
-type partJob[J any] interface {
+// taskJob is a pointer to a job type J that parallel.Run can run.
+type taskJob[J any] interface {
 	*J
 	parallel.Task
+}
+
+// partJob is a job that runs in parts and is told their number.
+type partJob[J any] interface {
+	taskJob[J]
 	setParts(parts int)
+}
+
+// runParts runs j (which knows its own split) on parts goroutines from a
+// pooled copy, so that nothing escapes to the heap. Callers with a cheaper
+// whole-range path for one part take it themselves and call runParts only
+// for parts > 1.
+func runParts[T Float, J any, PJ taskJob[J]](p *jobPool, j J, parts int) {
+	jp := getJob[T, J](p)
+	*jp = j
+	parallel.Run(parts, PJ(jp))
+	putJob[T](p, jp)
 }
 
 // runJob runs j over n items of the given work in parallel.Parts(n, work,

@@ -19,10 +19,7 @@ func LayerNormForward[T Float](out, mean, rstd, x, g, b []T, B, D int) {
 		blas.LayerNormRows(out[:B*D], mean[:B], rstd[:B], x[:B*D], g, b, D, LNEps)
 		return
 	}
-	j := getJob[T, layerNormForwardJob[T]](&layerNormForwardJobs)
-	*j = layerNormForwardJob[T]{out, mean, rstd, x, g, b, B, D, parts}
-	parallel.Run(parts, j)
-	putJob[T](&layerNormForwardJobs, j)
+	runParts[T](&layerNormForwardJobs, layerNormForwardJob[T]{out, mean, rstd, x, g, b, B, D, parts}, parts)
 }
 
 type layerNormForwardJob[T Float] struct {
@@ -48,16 +45,11 @@ func (j *layerNormForwardJob[T]) Run(p int) {
 // so dg and db do not depend on the split.
 func LayerNormBackward[T Float](dx, dg, db, dout, x, mean, rstd, g []T, B, D int) {
 	j := layerNormBackwardJob[T]{dx, dg, db, dout, x, mean, rstd, g, B, D, 1}
-	parts := parallel.Parts(B, B*D*2, parallel.MinWork)
-	if parts <= 1 {
+	if j.parts = parallel.Parts(B, B*D*2, parallel.MinWork); j.parts <= 1 {
 		j.Run(0)
 		return
 	}
-	jp := getJob[T, layerNormBackwardJob[T]](&layerNormBackwardJobs)
-	*jp = j
-	jp.parts = parts
-	parallel.Run(parts, jp)
-	putJob[T](&layerNormBackwardJobs, jp)
+	runParts[T](&layerNormBackwardJobs, j, j.parts)
 }
 
 type layerNormBackwardJob[T Float] struct {

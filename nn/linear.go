@@ -24,10 +24,7 @@ func LinearForward[T Float](out, inp, w, b []T, B, I, O int) {
 		return
 	}
 	cols := O/parts >= 64 && B <= 4*O
-	j := getJob[T, linearForwardJob[T]](&linearForwardJobs)
-	*j = linearForwardJob[T]{out, inp, w, b, B, I, O, parts, cols}
-	parallel.Run(parts, j)
-	putJob[T](&linearForwardJobs, j)
+	runParts[T](&linearForwardJobs, linearForwardJob[T]{out, inp, w, b, B, I, O, parts, cols}, parts)
 }
 
 type linearForwardJob[T Float] struct {
@@ -88,10 +85,7 @@ func LinearBackward[T Float](dinp, dw, db, dout, inp, feedback []T, B, I, O int)
 		}
 		return
 	}
-	j := getJob[T, linearBackwardJob[T]](&linearBackwardJobs)
-	*j = linearBackwardJob[T]{dinp, dw, db, dout, inp, feedback, B, I, O, nX, nW}
-	parallel.Run(nX+nW, j)
-	putJob[T](&linearBackwardJobs, j)
+	runParts[T](&linearBackwardJobs, linearBackwardJob[T]{dinp, dw, db, dout, inp, feedback, B, I, O, nX, nW}, nX+nW)
 }
 
 type linearBackwardJob[T Float] struct {
@@ -152,10 +146,7 @@ func ColumnSum[T Float](out, x []T, B, O int) {
 		columnSum(out, x, B, O, 0, O)
 		return
 	}
-	j := getJob[T, columnSumJob[T]](&columnSumJobs)
-	*j = columnSumJob[T]{out, x, B, O, parts}
-	parallel.Run(parts, j)
-	putJob[T](&columnSumJobs, j)
+	runParts[T](&columnSumJobs, columnSumJob[T]{out, x, B, O, parts}, parts)
 }
 
 type columnSumJob[T Float] struct {

@@ -20,10 +20,7 @@ func add[T Float](out, a, b []T) {
 		blas.Add(out, a, b)
 		return
 	}
-	j := getJob[T, addJob[T]](&addJobs)
-	*j = addJob[T]{out, a, b, parts}
-	parallel.Run(parts, j)
-	putJob[T](&addJobs, j)
+	runParts[T](&addJobs, addJob[T]{out, a, b, parts}, parts)
 }
 
 type addJob[T Float] struct {

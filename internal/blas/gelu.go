@@ -29,15 +29,15 @@ const (
 	dth5, dth7, dth9       = 2.97144471435958e-05, 1.536689127111342e-07, -3.44186860885494e-10 // 2·th5, 3·th7, 4·th9
 	dth11, dth13           = 1.000093952412385e-12, -1.65646108645413e-15                       // 5·th11, 6·th13
 	dthb4, dthb6           = 2.37069411373308e-04, 3.59477518400106e-06                         // 2·thb4, 3·thb6
-	TanhClamp              = 7.90531110763549805
+	tanhClamp              = 7.90531110763549805
 )
 
 // FastTanh returns t ≈ tanh(x) and the exact derivative dt/dx of the
 // approximation t = x·P(x²)/Q(x²) (dt = 0 beyond the clamp).
 func FastTanh(x float64) (t, dt float64) {
-	clamped := x > TanhClamp || x < -TanhClamp
+	clamped := x > tanhClamp || x < -tanhClamp
 	if clamped {
-		x = min(max(x, -TanhClamp), TanhClamp)
+		x = min(max(x, -tanhClamp), tanhClamp)
 	}
 	s := float64(x * x)
 	p := th1 + float64(s*(th3+float64(s*(th5+float64(s*(th7+float64(s*(th9+float64(s*(th11+float64(s*th13)))))))))))
@@ -64,8 +64,8 @@ func GELU1(x float64) float64 {
 	return float64(0.5*x) * (1 + t)
 }
 
-// GELUGrad1 is gelu'(x) = ½(1 + t) + ½·x·t'(u)·√(2/π)·(1 + 3·0.044715·x²).
-func GELUGrad1(x float64) float64 {
+// geluGrad1 is gelu'(x) = ½(1 + t) + ½·x·t'(u)·√(2/π)·(1 + 3·0.044715·x²).
+func geluGrad1(x float64) float64 {
 	t, dt := FastTanh(geluArg(x))
 	du := float64(Sqrt2OverPi * (1 + float64(float64(geluCubic3*x)*x)))
 	return float64(0.5*(1+t)) + float64(float64(float64(0.5*x)*dt)*du)
@@ -99,11 +99,7 @@ const geluChunk = 256
 func geluGo[T Float](out, x []T) {
 	var buf [geluChunk]float64
 	for i0 := 0; i0 < len(x); i0 += geluChunk {
-		xs := x[i0:min(i0+geluChunk, len(x))]
-		b := buf[:len(xs)]
-		for j, v := range xs {
-			b[j] = float64(v)
-		}
+		b := toFloat64(&buf, x[i0:min(i0+geluChunk, len(x))])
 		o := out[i0:][:len(b)]
 		for j, v := range b {
 			o[j] = T(GELU1(v))
@@ -114,14 +110,19 @@ func geluGo[T Float](out, x []T) {
 func geluGradGo[T Float](dx, dout, x []T) {
 	var buf [geluChunk]float64
 	for i0 := 0; i0 < len(x); i0 += geluChunk {
-		xs := x[i0:min(i0+geluChunk, len(x))]
-		b := buf[:len(xs)]
-		for j, v := range xs {
-			b[j] = float64(v)
-		}
+		b := toFloat64(&buf, x[i0:min(i0+geluChunk, len(x))])
 		d, o := dout[i0:][:len(b)], dx[i0:][:len(b)]
 		for j, v := range b {
-			o[j] = d[j] * T(GELUGrad1(v))
+			o[j] = d[j] * T(geluGrad1(v))
 		}
 	}
+}
+
+// toFloat64 converts the chunk xs into buf and returns it as a slice.
+func toFloat64[T Float](buf *[geluChunk]float64, xs []T) []float64 {
+	b := buf[:len(xs)]
+	for j, v := range xs {
+		b[j] = float64(v)
+	}
+	return b
 }

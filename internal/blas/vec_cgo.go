@@ -311,7 +311,7 @@ TGT void vbngrad_##S(T *dx, const T *d, const T *x, size_t n, T k, T m1, T m, T 
 BNORM(f32, float, __m256, 8, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_add_ps, _mm256_sub_ps, _mm256_mul_ps, _mm256_set1_ps)
 BNORM(f64, double, __m256d, 4, _mm256_loadu_pd, _mm256_storeu_pd, _mm256_add_pd, _mm256_sub_pd, _mm256_mul_pd, _mm256_set1_pd)
 
-// GELU (gelu.go): gelu_pd is GELU1 (grad = 0) or GELUGrad1 (grad = 1) on
+// GELU (gelu.go): gelu_pd is GELU1 (grad = 0) or geluGrad1 (grad = 1) on
 // four lanes, the same operations in the same order. Beyond the clamp t is
 // computed at ±c and dt is 0; a NaN stays NaN (max_pd and min_pd return
 // their second operand when one is NaN).
