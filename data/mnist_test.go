@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sync"
 	"testing"
 
@@ -46,10 +47,10 @@ func TestLoadMNIST(t *testing.T) {
 	}
 	wantTrain := []int{5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949}
 	wantTest := []int{980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009}
-	if h := d.Train.Histogram(10); !equalInts(h, wantTrain) {
+	if h := d.Train.Histogram(10); !slices.Equal(h, wantTrain) {
 		t.Errorf("train histogram %v, want %v", h, wantTrain)
 	}
-	if h := d.Test.Histogram(10); !equalInts(h, wantTest) {
+	if h := d.Test.Histogram(10); !slices.Equal(h, wantTest) {
 		t.Errorf("test histogram %v, want %v", h, wantTest)
 	}
 	if len(d.Mean) != 1 || d.Mean[0] != 0.1307 || len(d.Std) != 1 || d.Std[0] != 0.3081 {
@@ -235,16 +236,4 @@ func TestMissingFileWrapsNotExist(t *testing.T) {
 	if !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("error %v does not wrap fs.ErrNotExist", err)
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

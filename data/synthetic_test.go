@@ -3,6 +3,7 @@ package data
 import (
 	"hash/fnv"
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -113,7 +114,7 @@ func TestSyntheticGolden(t *testing.T) {
 	got := d.Train.Histogram(10)
 	t.Logf("seed 1, 1000 samples: histogram %v, first labels %v, X[0] %v", got, d.Train.Y[:8], d.Train.X[0])
 	want := []int{110, 78, 113, 104, 124, 91, 102, 88, 131, 59}
-	if !equalInts(got, want) {
+	if !slices.Equal(got, want) {
 		t.Errorf("histogram %v, want %v", got, want)
 	}
 	if d.Train.X[0] != 0.87460774 {

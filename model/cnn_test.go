@@ -3,6 +3,7 @@ package model
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -177,7 +178,7 @@ func TestCNNShapesNamesAndSlots(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := net.(*CNN[float32])
-	if got, want := m.PositionWidths(), []int{32 * 14 * 14, 64 * 7 * 7, 128 * 3 * 3}; !equalInts(got, want) {
+	if got, want := m.PositionWidths(), []int{32 * 14 * 14, 64 * 7 * 7, 128 * 3 * 3}; !slices.Equal(got, want) {
 		t.Errorf("position widths %v, want %v", got, want)
 	}
 	if l := m.PositionLayout(2); l != (Layout{Channels: 128, Height: 3, Width: 3}) {
@@ -242,18 +243,6 @@ func TestCNNShapesNamesAndSlots(t *testing.T) {
 	if len(net.Slots()) != 4 || len(net.Params()) != 13 {
 		t.Errorf("no skip: %d slots, %d params; want 4 and 13", len(net.Slots()), len(net.Params()))
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // Forward in training mode folds the batch statistics into the running ones

@@ -93,13 +93,7 @@ func (m *ResMLP[T]) PositionWidths() []int {
 }
 
 // Slots: the head, then W1 and W2 of every block (slot 1+2l and 2+2l).
-func (m *ResMLP[T]) Slots() []Slot[T] {
-	s := []Slot[T]{{m.HeadW, -1, uniformStd(m.Cfg.D), "uniform"}}
-	for l, b := range m.Blocks {
-		s = append(s, Slot[T]{b.W1, l, uniformStd(m.Cfg.D), "uniform"}, Slot[T]{b.W2, l, m.Cfg.W2Std, "normal"})
-	}
-	return s
-}
+func (m *ResMLP[T]) Slots() []Slot[T] { return append([]Slot[T](nil), m.slots...) }
 
 func (m *ResMLP[T]) BackwardWith(y []int32, scale T, fb func(i int) []T, credit [][]T) {
 	L := m.Cfg.Blocks
@@ -130,13 +124,7 @@ func (m *MLP[T]) TrainHead(y []int32, scale T, d []T) { m.HeadBackward(y, scale,
 
 // Slots: the head, then hidden layers 1 … K−1 (slot k is layer k); layer
 // 0's error has nowhere to go.
-func (m *MLP[T]) Slots() []Slot[T] {
-	s := []Slot[T]{{m.HeadW, -1, uniformStd(m.inWidth(len(m.W))), "uniform"}}
-	for k := 1; k < len(m.W); k++ {
-		s = append(s, Slot[T]{m.W[k], k, uniformStd(m.inWidth(k)), "uniform"})
-	}
-	return s
-}
+func (m *MLP[T]) Slots() []Slot[T] { return append([]Slot[T](nil), m.slots...) }
 
 func (m *MLP[T]) BackwardWith(y []int32, scale T, fb func(i int) []T, credit [][]T) {
 	K := len(m.W)

@@ -26,6 +26,8 @@ type MLP[T nn.Float] struct {
 	// the last HeadBackward.
 	penalty   float64
 	lossScale T
+
+	slots []Slot[T] // built once by the constructor, in the order Slots documents
 }
 
 // NewMLP builds the model and draws its initial weights (PyTorch's default
@@ -41,6 +43,10 @@ func NewMLP[T nn.Float](cfg Config, rng *rand.Rand) *MLP[T] {
 	}
 	m.HeadW, m.HeadB = nn.NewParam[T]("head.weight", cfg.Classes, in), nn.NewParam[T]("head.bias", cfg.Classes)
 	initLinear(m.HeadW, m.HeadB, in, rng)
+	m.slots = []Slot[T]{{m.HeadW, -1, uniformStd(in), "uniform"}}
+	for k := 1; k < len(m.W); k++ {
+		m.slots = append(m.slots, Slot[T]{m.W[k], k, uniformStd(m.inWidth(k)), "uniform"})
+	}
 	return m
 }
 
@@ -118,8 +124,7 @@ func (m *MLP[T]) Loss(y []int32) float64 {
 
 // Backward is exact backpropagation of scale·(summed loss).
 func (m *MLP[T]) Backward(y []int32, scale T) {
-	slots := m.Slots()
-	m.BackwardWith(y, scale, func(i int) []T { return slots[i].W.W }, m.DH)
+	m.BackwardWith(y, scale, func(i int) []T { return m.slots[i].W.W }, m.DH)
 }
 
 // HeadBackward: the head's gradients for scale·(summed loss) and the

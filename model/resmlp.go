@@ -43,6 +43,8 @@ type ResMLP[T nn.Float] struct {
 	penalty   float64
 	lossScale T
 	dF        []T
+
+	slots []Slot[T] // built once by the constructor, in the order Slots documents
 }
 
 // NewResMLP builds the model and draws its initial weights.
@@ -68,6 +70,10 @@ func NewResMLP[T nn.Float](cfg Config, rng *rand.Rand) *ResMLP[T] {
 		fill(m.OutLNg, 1)
 	}
 	initLinear(m.HeadW, m.HeadB, D, rng)
+	m.slots = []Slot[T]{{m.HeadW, -1, uniformStd(D), "uniform"}}
+	for l, b := range m.Blocks {
+		m.slots = append(m.slots, Slot[T]{b.W1, l, uniformStd(D), "uniform"}, Slot[T]{b.W2, l, cfg.W2Std, "normal"})
+	}
 	return m
 }
 
@@ -164,8 +170,7 @@ func (m *ResMLP[T]) Loss(y []int32) float64 {
 
 // Backward is exact backpropagation of scale·(summed loss) (see Network).
 func (m *ResMLP[T]) Backward(y []int32, scale T) {
-	slots := m.Slots()
-	m.BackwardWith(y, scale, func(i int) []T { return slots[i].W.W }, m.DH)
+	m.BackwardWith(y, scale, func(i int) []T { return m.slots[i].W.W }, m.DH)
 }
 
 // HeadBackward: from the last Loss, the gradients of the head and terminal LN

@@ -127,7 +127,7 @@ func Assess(run *Run, opt AuditOptions) (*Report, error) {
 	m := Measure(s, x, y, opt.Measure)
 	var null *FreshB
 	if opt.FreshB > 0 {
-		if null, err = FreshBNull(cfg, run.Tensors, run.Step, x, y, opt.FreshB, opt.Measure, m); err != nil {
+		if null, err = FreshBNull(s, cfg, x, y, opt.FreshB, opt.Measure, m); err != nil {
 			return nil, err
 		}
 	}

@@ -27,9 +27,10 @@ type FreshLayer struct {
 }
 
 // FreshBNull computes the null with n draws (feedback seeds seed+1 … seed+n
-// of the run's feedback seed). Rules without random feedback (bp, usf) have
-// no null.
-func FreshBNull(cfg train.Config, tensors map[string][]float64, step int64, x []float64, y []int32, n int, opt Options, train0 *Measurements) (*FreshB, error) {
+// of the run's feedback seed) on s, the run's subject, whose network is
+// reused with each fresh rule in place of its own (s itself is unchanged).
+// Rules without random feedback (bp, usf) have no null.
+func FreshBNull(s *Subject, cfg train.Config, x []float64, y []int32, n int, opt Options, train0 *Measurements) (*FreshB, error) {
 	switch cfg.Rule {
 	case "bp", "usf":
 		return nil, fmt.Errorf("--fresh-b: rule %s has no random feedback to redraw", cfg.Rule)
@@ -41,25 +42,19 @@ func FreshBNull(cfg train.Config, tensors map[string][]float64, step int64, x []
 	per := make([][]float64, len(train0.Layers))
 	f := &FreshB{N: n}
 	for k := 1; k <= n; k++ {
-		c := cfg
-		c.FeedbackSeed = cfg.FeedbackSeed + uint64(k)
-		s, err := NewSubject(c, tensors, step)
-		if err != nil {
-			return nil, err
-		}
-		// NewSubject loaded the training feedback from the checkpoint; put
-		// the fresh draw back.
-		fresh, err := rule.New(cfg.Rule, s.Net, rule.Options{FeedbackSeed: c.FeedbackSeed, FeedbackScale: cfg.FeedbackScale,
+		seed := cfg.FeedbackSeed + uint64(k)
+		fresh, err := rule.New(cfg.Rule, s.Net, rule.Options{FeedbackSeed: seed, FeedbackScale: cfg.FeedbackScale,
 			TrainBlocks: cfg.TrainBlocks, LocalNorm: cfg.LocalNorm})
 		if err != nil {
 			return nil, err
 		}
-		s.Rule = fresh
-		m := Measure(s, x, y, opt)
+		sf := *s
+		sf.Rule = fresh
+		m := Measure(&sf, x, y, opt)
 		for p, l := range m.Layers {
 			per[p] = append(per[p], l.CosMean)
 		}
-		f.Seeds = append(f.Seeds, c.FeedbackSeed)
+		f.Seeds = append(f.Seeds, seed)
 	}
 	for p, l := range train0.Layers {
 		mean, std := meanStd(per[p])

@@ -43,7 +43,7 @@ func TestFreshBNullOnDFA(t *testing.T) {
 	if nontrivial == 0 {
 		t.Fatal("no position with Γ train > 0.1: the null is not probed")
 	}
-	if _, err := FreshBNull(FrozenRecipe(cfg), nil, 0, nil, nil, 3, Options{}, nil); err == nil {
+	if _, err := FreshBNull(nil, FrozenRecipe(cfg), nil, nil, 3, Options{}, nil); err == nil {
 		t.Error("a fresh-B null for a bp run was accepted")
 	}
 }

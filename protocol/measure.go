@@ -104,8 +104,8 @@ func Measure(s *Subject, x []float64, y []int32, opt Options) *Measurements {
 	in := len(x) / len(y)
 	N := min(opt.EvalN, len(y))
 	setEval(s)
-	P := len(s.Net.PositionWidths())
 	widths := s.Net.PositionWidths()
+	P := len(widths)
 	acc := make([]accum, P)
 	rng := rand.New(rand.NewPCG(opt.Seed, 7))
 	stabPos := (P - 1) / 2

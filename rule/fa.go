@@ -13,12 +13,19 @@ import (
 // (PyTorch's U(−1/√in, 1/√in), or N(0, w2_std²) for a block's second
 // weight), times the feedback scale.
 type fa[T nn.Float] struct {
-	a  *arch[T]
-	fb []*nn.Param[T] // one per linear
+	a    *arch[T]
+	fb   []*nn.Param[T]  // one per linear
+	fbOf func(i int) []T // fb[i].W, built once: no allocation per step
 }
 
 func newFA[T nn.Float](a *arch[T], opt Options, rng *rand.Rand) Rule[T] {
-	return &fa[T]{a, drawLinearFeedback(a, opt, rng)}
+	fb := drawLinearFeedback(a, opt, rng)
+	return &fa[T]{a, fb, paramsOf(fb)}
+}
+
+// paramsOf is i ↦ ps[i].W.
+func paramsOf[T nn.Float](ps []*nn.Param[T]) func(i int) []T {
+	return func(i int) []T { return ps[i].W }
 }
 
 // drawLinearFeedback draws one B per linear, named feedback.<weight name>.
@@ -34,7 +41,7 @@ func drawLinearFeedback[T nn.Float](a *arch[T], opt Options, rng *rand.Rand) []*
 
 func (r *fa[T]) Name() string { return "fa" }
 func (r *fa[T]) Backward(y []int32, scale T, _ int64) {
-	r.a.layerwise(y, scale, func(i int) []T { return r.fb[i].W })
+	r.a.layerwise(y, scale, r.fbOf)
 }
 func (r *fa[T]) Credit() [][]T            { return r.a.credit }
 func (r *fa[T]) Params() []*nn.Param[T]   { return r.a.params() }

@@ -11,17 +11,19 @@ import (
 // same update and the same weight decay as W; B − W then decays to zero and
 // the credit converges to BP's. B starts as fa's.
 type kp[T nn.Float] struct {
-	a  *arch[T]
-	fb []*nn.Param[T]
+	a    *arch[T]
+	fb   []*nn.Param[T]
+	fbOf func(i int) []T // fb[i].W, as in fa
 }
 
 func newKP[T nn.Float](a *arch[T], opt Options, rng *rand.Rand) Rule[T] {
-	return &kp[T]{a, drawLinearFeedback(a, opt, rng)}
+	fb := drawLinearFeedback(a, opt, rng)
+	return &kp[T]{a, fb, paramsOf(fb)}
 }
 
 func (r *kp[T]) Name() string { return "kp" }
 func (r *kp[T]) Backward(y []int32, scale T, _ int64) {
-	r.a.layerwise(y, scale, func(i int) []T { return r.fb[i].W })
+	r.a.layerwise(y, scale, r.fbOf)
 	for i, l := range r.a.slots {
 		copy(r.fb[i].G, l.W.G)
 	}

@@ -24,6 +24,6 @@ func pairs[T nn.Float](a *arch[T], b func(i int) []T) []Pair[T] {
 	return ps
 }
 
-func (r *fa[T]) Pairs() []Pair[T]      { return pairs(r.a, func(i int) []T { return r.fb[i].W }) }
-func (r *kp[T]) Pairs() []Pair[T]      { return pairs(r.a, func(i int) []T { return r.fb[i].W }) }
-func (r *signSym[T]) Pairs() []Pair[T] { return pairs(r.a, func(i int) []T { return r.fb[i] }) }
+func (r *fa[T]) Pairs() []Pair[T]      { return pairs(r.a, r.fbOf) }
+func (r *kp[T]) Pairs() []Pair[T]      { return pairs(r.a, r.fbOf) }
+func (r *signSym[T]) Pairs() []Pair[T] { return pairs(r.a, r.fbOf) }

@@ -23,15 +23,17 @@ type signSym[T nn.Float] struct {
 	a     *arch[T]
 	seed  uint64
 	scale float64
-	mag   []*nn.Param[T] // frsf: fixed magnitudes; brsf: this step's
-	fb    [][]T          // M∘sign(W), rebuilt every step
-	pcg   *rand.PCG      // brsf: re-seeded every step
+	mag   []*nn.Param[T]  // frsf: fixed magnitudes; brsf: this step's
+	fb    [][]T           // M∘sign(W), rebuilt every step
+	fbOf  func(i int) []T // fb[i], built once: no allocation per step
+	pcg   *rand.PCG       // brsf: re-seeded every step
 	rng   *rand.Rand
 }
 
 func newSignSym[T nn.Float](name string, a *arch[T], opt Options, rng *rand.Rand) *signSym[T] {
 	r := &signSym[T]{name: name, a: a, seed: opt.FeedbackSeed, scale: opt.FeedbackScale, pcg: rand.NewPCG(0, 0)}
 	r.rng = rand.New(r.pcg)
+	r.fbOf = func(i int) []T { return r.fb[i] }
 	for _, l := range a.slots {
 		r.fb = append(r.fb, make([]T, len(l.W.W)))
 		if name != "usf" {
@@ -84,7 +86,7 @@ func (r *signSym[T]) Backward(y []int32, scale T, step int64) {
 			fb[j] = sign(v) * m[j]
 		}
 	}
-	r.a.layerwise(y, scale, func(i int) []T { return r.fb[i] })
+	r.a.layerwise(y, scale, r.fbOf)
 }
 
 // sign is −1, 0 or +1.

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/faudit/faudit/data"
@@ -95,7 +96,7 @@ func TestFrozenBlocksStayAtInitAndBIsSaved(t *testing.T) {
 		m.In, m.Classes = 16, 10
 		init, _ := model.New[float64](m, rand.New(rand.NewPCG(cfg.Seed, 1)))
 		for _, p := range init.Params() {
-			same := equal(saved[p.Name], p.W)
+			same := slices.Equal(saved[p.Name], p.W)
 			inFrozen := len(p.Name) > 9 && p.Name[:9] == "blocks.0."
 			if inFrozen && !same {
 				t.Errorf("%s: frozen %s changed during training", rn, p.Name)
@@ -106,7 +107,7 @@ func TestFrozenBlocksStayAtInitAndBIsSaved(t *testing.T) {
 		}
 		r, _ := rule.New(rn, init, rule.Options{FeedbackSeed: cfg.FeedbackSeed, FeedbackScale: 1, TrainBlocks: 1})
 		for _, b := range r.Feedback() {
-			if !equal(saved[b.Name], b.W) {
+			if !slices.Equal(saved[b.Name], b.W) {
 				t.Errorf("%s: checkpoint's %s is not the B drawn from the feedback seed", rn, b.Name)
 			}
 		}
@@ -114,18 +115,6 @@ func TestFrozenBlocksStayAtInitAndBIsSaved(t *testing.T) {
 			t.Errorf("%s has no feedback matrices to save", rn)
 		}
 	}
-}
-
-func equal(a, b []float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // Every rule trains both architectures on 3000 MNIST digits without NaN and
